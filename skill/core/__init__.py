@@ -1,0 +1,1 @@
+"""Pure core: routines, planner, renderer, player and matchers; knows nothing of Alexa."""

@@ -1,0 +1,89 @@
+"""Spoken text by key, per locale, with varied phrasing and no immediate repeats."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+from pathlib import Path
+from string import Formatter
+
+import yaml
+
+from skill.core.paths import DATA_DIR
+
+LOCALES_DIR = DATA_DIR / "locales"
+
+
+class PhraseError(ValueError):
+    """A phrase file or key that cannot be used."""
+
+
+def _read(path: Path) -> dict[str, tuple[str, ...]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise PhraseError(f"{path}: expected a mapping of keys to phrasings")
+    entries: dict[str, tuple[str, ...]] = {}
+    for key, value in raw.items():
+        options = [value] if isinstance(value, str) else value
+        if not isinstance(options, list) or not options or not all(isinstance(o, str) and o.strip() for o in options):
+            raise PhraseError(f"{path}: key '{key}' needs a phrase or a non-empty list of phrases")
+        entries[str(key)] = tuple(o.strip() for o in options)
+    return entries
+
+
+class Phrasebook:
+    """All phrasings for one locale: the language file with the locale's overrides on top."""
+
+    def __init__(self, locale: str, entries: dict[str, tuple[str, ...]]) -> None:
+        self.locale = locale
+        self.entries = entries
+
+    @staticmethod
+    @cache
+    def load(locale: str = "en-US", directory: Path = LOCALES_DIR) -> Phrasebook:
+        """The phrasebook for a locale such as en-GB (falls back to its language)."""
+        language = locale.split("-")[0].lower()
+        base = directory / f"{language}.yaml"
+        if not base.is_file():
+            base = directory / "en.yaml"
+        entries = _read(base)
+        override = directory / f"{locale}.yaml"
+        if override.is_file():
+            entries.update(_read(override))
+        return Phrasebook(locale, entries)
+
+    def variants(self, key: str) -> tuple[str, ...]:
+        """Every phrasing of a key."""
+        try:
+            return self.entries[key]
+        except KeyError:
+            raise PhraseError(f"no phrase '{key}' for locale {self.locale}") from None
+
+    def fields(self, key: str) -> set[str]:
+        """Placeholder names used by any phrasing of a key."""
+        return {name for text in self.variants(key) for _, name, _, _ in Formatter().parse(text) if name}
+
+
+class Voice:
+    """Picks phrasings with an injected random generator, never the same one twice in a row."""
+
+    def __init__(self, book: Phrasebook, rng: random.Random) -> None:
+        self.book = book
+        self.rng = rng
+        self._last: dict[str, str] = {}
+
+    def say(self, key: str, **fields: object) -> str:
+        """One phrasing of the key with its placeholders filled in."""
+        options = self.book.variants(key)
+        last = self._last.get(key)
+        fresh = [o for o in options if o != last] or list(options)
+        choice = fresh[0] if len(fresh) == 1 else self.rng.choice(fresh)
+        self._last[key] = choice
+        return choice.format(**fields)
+
+    def duration(self, seconds: float) -> str:
+        """A spoken length such as '5 minutes' or '45 seconds'."""
+        if seconds < 90:
+            return self.say("unit.seconds", n=int(round(seconds / 5.0) * 5 or 5))
+        minutes = int(round(seconds / 60.0))
+        return self.say("unit.minute" if minutes == 1 else "unit.minutes", n=minutes)

@@ -1,0 +1,237 @@
+"""Planner: compiles a program's steps into a timeline of spoken cues and timed silences."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from skill.core.phrases import Voice
+from skill.core.program import Dose, Program
+from skill.core.routines import Cue, Kind, Step
+from skill.core.timeline import Phase, Position, Segment, SegmentKind, SpeechRate, Timeline
+
+LEAD_IN = 3.0
+"""Seconds of silence between "get ready" and "begin"."""
+SHORTEST_RESUME = 5.0
+"""A phase with less active time than this left is treated as done when resuming."""
+BREATH_EVERY = 20.0
+
+
+class Verbosity(StrEnum):
+    """How much the coach says: full instructions, short reminders, or essential cues only."""
+
+    FULL = "full"
+    SHORT = "short"
+    QUIET = "quiet"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """Choices that shape what is said and when."""
+
+    verbosity: Verbosity = Verbosity.FULL
+    rate: SpeechRate = field(default_factory=SpeechRate)
+
+
+class _Builder:
+    """Accumulates segments with a running clock."""
+
+    def __init__(self, rate: SpeechRate) -> None:
+        self.rate = rate
+        self.now = 0.0
+        self.segments: list[Segment] = []
+        self.phases: list[Phase] = []
+
+    def speak(self, text: str, cue: str, step: int, phase: int = -1) -> None:
+        duration = self.rate.seconds(text)
+        self.segments.append(Segment(SegmentKind.SPEECH, round(self.now, 3), duration, step, phase, cue, text))
+        self.now += duration
+
+    def wait_until(self, moment: float, step: int, phase: int, cue: str = "silence") -> None:
+        gap = round(moment - self.now, 3)
+        if gap > 0.001:
+            self.segments.append(Segment(SegmentKind.PAUSE, round(self.now, 3), gap, step, phase, cue))
+            self.now = moment
+
+    def pause(self, seconds: float, step: int, phase: int, cue: str = "silence") -> None:
+        self.wait_until(self.now + seconds, step, phase, cue)
+
+
+class Planner:
+    """Turns steps into a timeline; phrasing comes from the voice, timing from the program."""
+
+    def __init__(self, voice: Voice, options: PlanOptions | None = None) -> None:
+        self.voice = voice
+        self.options = options or PlanOptions()
+
+    def compile(
+        self,
+        program: Program,
+        steps: Iterable[int] | None = None,
+        *,
+        seen: frozenset[str] = frozenset(),
+        resume: Position | None = None,
+        intro: bool = False,
+        tail: bool = True,
+    ) -> Timeline:
+        """Timeline for the given steps (default: all included), optionally resuming mid-step.
+
+        `seen` holds ids of steps already narrated in full; `tail` adds "next up" or the
+        closing line after the last step.
+        """
+        chosen = [i for i in (program.included if steps is None else steps) if program.doses[i] is not None]
+        build = _Builder(self.options.rate)
+        if intro:
+            total = self.measure(program)
+            build.speak(
+                self.voice.say("cue.routine_intro", title=program.routine.title, minutes=self.voice.duration(total)),
+                "routine_intro",
+                -1,
+            )
+        narrated = set(seen)
+        for n, index in enumerate(chosen):
+            step = program.routine.steps[index]
+            dose = program.doses[index]
+            assert dose is not None
+            start_at = resume if resume is not None and n == 0 and resume.step == index else None
+            self._step(build, index, step, dose, step.id not in narrated, start_at)
+            narrated.add(step.id)
+            last = n == len(chosen) - 1
+            if last and not tail:
+                continue
+            following = program.following(index + 1)
+            if following is None:
+                build.speak(self.voice.say("cue.routine_done"), "routine_done", index)
+            else:
+                name = program.routine.steps[following].name
+                build.speak(self.voice.say("cue.next_up", name=name), "next_up", index)
+        return Timeline(tuple(build.segments), tuple(build.phases), tuple(chosen))
+
+    def measure(self, program: Program) -> float:
+        """Planned seconds for a whole program (phrasing chosen by a fixed seed)."""
+        planner = Planner(Voice(self.voice.book, random.Random(0)), self.options)
+        return planner.compile(program).duration
+
+    def _step(self, build: _Builder, index: int, step: Step, dose: Dose, first: bool, resume: Position | None) -> None:
+        quiet = self.options.verbosity is Verbosity.QUIET
+        full = self.options.verbosity is Verbosity.FULL and first
+        if resume is not None:
+            build.speak(self.voice.say("cue.resume", instruction=step.short), "resume", index)
+        else:
+            build.speak(step.say if full else step.short, "instruction", index)
+            if not quiet:
+                self._announce(build, index, step, dose)
+        sides: tuple[str | None, ...] = ("left", "right") if step.per_side else (None,)
+        phases = [(s, side) for s in range(1, dose.sets + 1) for side in sides]
+        first_phase = resume.phase if resume is not None else 0
+        for p, (set_no, side) in enumerate(phases):
+            if p < first_phase:
+                continue
+            done = resume.elapsed if resume is not None and p == first_phase else 0.0
+            self._phase(build, index, p, step, dose, set_no, side, done, opening=p == first_phase)
+
+    def _announce(self, build: _Builder, index: int, step: Step, dose: Dose) -> None:
+        if step.kind is Kind.REPS:
+            build.speak(self.voice.say("cue.reps_of", reps=dose.reps), "dose", index)
+        elif step.kind in (Kind.HOLD, Kind.ROLL, Kind.BREATHE):
+            key = {Kind.HOLD: "cue.hold_for", Kind.ROLL: "cue.roll_for", Kind.BREATHE: "cue.breathe_for"}[step.kind]
+            build.speak(self.voice.say(key, seconds=dose.seconds), "dose", index)
+
+    def _phase(
+        self,
+        build: _Builder,
+        index: int,
+        p: int,
+        step: Step,
+        dose: Dose,
+        set_no: int,
+        side: str | None,
+        done: float,
+        opening: bool,
+    ) -> None:
+        start = build.now
+        cues = step.active_cues
+        if dose.sets > 1 and side != "right":
+            build.speak(self.voice.say("cue.set_of", set=set_no, sets=dose.sets), "set", index, p)
+        if side == "left":
+            build.speak(self.voice.say("cue.side_first", side=self.voice.say("side.left")), "side_first", index, p)
+        elif side == "right":
+            build.speak(self.voice.say("cue.switch_sides", side=self.voice.say("side.right")), "switch_sides", index, p)
+        if Cue.GET_READY in cues and (opening or side == "right" or set_no > 1):
+            build.speak(self.voice.say("cue.get_ready"), "get_ready", index, p)
+            build.pause(LEAD_IN, index, p, "lead_in")
+            build.speak(self.voice.say("cue.begin"), "begin", index, p)
+        total = dose.active()
+        if step.kind is Kind.REPS:
+            tempo = dose.tempo or 1.0
+            skipped = min(int(done // tempo), (dose.reps or 1) - 1)
+            done = skipped * tempo
+        length = max(total - done, 0.0)
+        active_start = build.now
+        self._active(build, index, p, step, dose, done, length, cues)
+        build.wait_until(active_start + length, index, p)
+        end_key = {Kind.HOLD: "cue.release", Kind.ROLL: "cue.roll_done", Kind.REPS: "cue.reps_done"}.get(step.kind)
+        if end_key:
+            build.speak(self.voice.say(end_key), "release", index, p)
+        last_of_set = side != "left"
+        if dose.rest and set_no < dose.sets and last_of_set:
+            rest_start = build.now
+            build.speak(self.voice.say("cue.rest", seconds=dose.rest), "rest", index, p)
+            build.wait_until(rest_start + dose.rest, index, p, "rest")
+        build.phases.append(Phase(index, p, side, set_no, round(start, 3), round(active_start, 3), length, round(build.now, 3)))
+
+    def _active(
+        self, build: _Builder, index: int, p: int, step: Step, dose: Dose, done: float, length: float, cues: frozenset[Cue]
+    ) -> None:
+        """Cues inside the active window; times are offsets from the window's start."""
+        quiet = self.options.verbosity is Verbosity.QUIET
+        origin = build.now
+        events: list[tuple[float, str, str]] = []
+        if step.kind is Kind.REPS:
+            tempo = dose.tempo or 1.0
+            reps = dose.reps or 1
+            first = int(round(done / tempo))
+            for r in range(first, reps):
+                if Cue.COUNT in cues:
+                    key = "cue.last_rep" if r == reps - 1 and reps > 1 else "cue.count"
+                    events.append(((r - first) * tempo, "count", self.voice.say(key, count=r + 1)))
+        elif step.kind is Kind.BREATHE and step.breath is not None:
+            cycle = step.breath.inhale + step.breath.exhale
+            for c in range(int(length // cycle)):
+                if quiet and c >= 2:
+                    break
+                events.append((c * cycle, "breath_in", self.voice.say("cue.breath_in")))
+                events.append((c * cycle + step.breath.inhale, "breath_out", self.voice.say("cue.breath_out")))
+        elif step.kind in (Kind.HOLD, Kind.ROLL):
+            events.extend(self._timed_cues(step.kind, cues, dose.active(), done, quiet))
+        for offset, cue, text in sorted(events, key=lambda e: e[0]):
+            build.wait_until(origin + offset, index, p)
+            build.speak(text, cue, index, p)
+
+    def _timed_cues(
+        self, kind: Kind, cues: frozenset[Cue], total: float, done: float, quiet: bool
+    ) -> list[tuple[float, str, str]]:
+        """Halfway, ten-seconds-left, breathing and three-two-one, placed by absolute time in the hold."""
+        wanted: list[tuple[float, str, str]] = []
+        if Cue.HALFWAY in cues and total >= 20 and not quiet:
+            wanted.append((total / 2, "halfway", "cue.halfway"))
+        if Cue.TEN_LEFT in cues and total >= 30 and not quiet:
+            wanted.append((total - 10, "ten_left", "cue.ten_left"))
+        if Cue.BREATHING in cues and total >= 45 and not quiet and kind is Kind.HOLD:
+            moment = 15.0
+            while moment < total - 15:
+                if all(abs(moment - t) >= 6 for t, _, _ in wanted):
+                    wanted.append((moment, "breathing", "cue.breathing"))
+                moment += BREATH_EVERY
+        if Cue.COUNTDOWN in cues and total >= 10:
+            for n in (3, 2, 1):
+                wanted.append((total - n, "countdown", str(n)))
+        events = []
+        for moment, cue, key in sorted(wanted):
+            if moment < done:
+                continue
+            text = self.voice.say("cue.count", count=key) if cue == "countdown" else self.voice.say(key)
+            events.append((moment - done, cue, text))
+        return events

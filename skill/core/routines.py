@@ -1,0 +1,267 @@
+"""Routine model: validated routines loaded once from data/routines/*.yaml."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from skill.core.paths import DATA_DIR
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Kind(StrEnum):
+    """What the body does during a step."""
+
+    HOLD = "hold"
+    REPS = "reps"
+    ROLL = "roll"
+    BREATHE = "breathe"
+    TRANSITION = "transition"
+
+
+class Cue(StrEnum):
+    """Optional timing cues a step may ask for."""
+
+    GET_READY = "get_ready"
+    HALFWAY = "halfway"
+    TEN_LEFT = "ten_left"
+    COUNTDOWN = "countdown"
+    BREATHING = "breathing"
+    COUNT = "count"
+
+
+class Area(StrEnum):
+    """Body areas a routine works on."""
+
+    NECK = "neck"
+    SHOULDERS = "shoulders"
+    UPPER_BACK = "upper_back"
+    MID_BACK = "mid_back"
+    LOWER_BACK = "lower_back"
+    CHEST = "chest"
+    HIPS = "hips"
+    FULL_BODY = "full_body"
+
+
+class Equipment(StrEnum):
+    """Things a routine needs at hand."""
+
+    NONE = "none"
+    TENNIS_BALL = "tennis_ball"
+    FOAM_ROLLER = "foam_roller"
+    WALL = "wall"
+    CHAIR = "chair"
+
+
+class Level(StrEnum):
+    """How demanding a routine is."""
+
+    GENTLE = "gentle"
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+
+
+# Dose limits per kind, in seconds of active time per side and set (SOURCES.md:
+# ACSM 2021 holds 10-30 s, up to 60 s for older adults, nothing over 120 s;
+# foam rolling 30-120 s per set, PMC8998857; trigger point pressure 10 s to 2 min).
+DOSE_LIMITS: dict[Kind, tuple[int, int]] = {
+    Kind.HOLD: (10, 120),
+    Kind.ROLL: (20, 120),
+    Kind.BREATHE: (20, 300),
+    Kind.TRANSITION: (2, 30),
+}
+DEFAULT_MIN: dict[Kind, int] = {Kind.HOLD: 15, Kind.ROLL: 30, Kind.BREATHE: 30, Kind.TRANSITION: 2}
+DEFAULT_CUES: dict[Kind, tuple[Cue, ...]] = {
+    Kind.HOLD: (Cue.GET_READY, Cue.HALFWAY, Cue.TEN_LEFT, Cue.COUNTDOWN, Cue.BREATHING),
+    Kind.ROLL: (Cue.GET_READY, Cue.HALFWAY, Cue.TEN_LEFT, Cue.COUNTDOWN),
+    Kind.REPS: (Cue.GET_READY, Cue.COUNT),
+    Kind.BREATHE: (Cue.BREATHING,),
+    Kind.TRANSITION: (),
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Breath(_Frozen):
+    """Seconds for one breath in and one breath out."""
+
+    inhale: float = Field(ge=2, le=8)
+    exhale: float = Field(ge=2, le=10)
+
+
+class Step(_Frozen):
+    """One exercise inside a routine, with its dose and the cues to speak."""
+
+    id: Slug
+    name: Text
+    """Short spoken name, used in "next up: ..." and "you are on ..."."""
+    kind: Kind
+    say: Text
+    """Full instruction, spoken the first time the step is met."""
+    short: Text
+    """Short instruction, spoken when the step comes round again."""
+    seconds: int | None = None
+    """Active time per side and set for hold, roll, breathe and transition steps."""
+    min_seconds: int | None = None
+    """Shortest the active time may become when a routine is fitted to a time budget."""
+    reps: int | None = Field(default=None, ge=1, le=30)
+    tempo: float | None = Field(default=None, ge=1, le=15)
+    """Seconds per repetition for reps steps."""
+    breath: Breath | None = None
+    """Breathing rhythm for breathe steps (and breathing cues on long holds)."""
+    per_side: bool = False
+    """Do the left side, then switch and do the right."""
+    sets: int = Field(default=1, ge=1, le=3)
+    rest: int = Field(default=0, ge=0, le=90)
+    """Seconds of rest between sets."""
+    cues: tuple[Cue, ...] | None = None
+    """Cues to speak; omitted means the defaults for the kind."""
+    optional: bool = False
+    """May be dropped to fit a time budget."""
+    source: Text
+    """Where the facts and dose of this step come from."""
+
+    @property
+    def active_cues(self) -> frozenset[Cue]:
+        """The cues this step speaks."""
+        return frozenset(DEFAULT_CUES[self.kind] if self.cues is None else self.cues)
+
+    @property
+    def floor_seconds(self) -> int:
+        """The safe minimum active time for this step."""
+        if self.seconds is None:
+            return 0
+        low = self.min_seconds if self.min_seconds is not None else DEFAULT_MIN[self.kind]
+        return min(self.seconds, max(low, DOSE_LIMITS[self.kind][0]))
+
+    @model_validator(mode="after")
+    def _check_dose(self) -> Step:
+        if self.kind is Kind.REPS:
+            if self.reps is None or self.tempo is None:
+                raise ValueError("reps steps need both 'reps' and 'tempo'")
+            if self.seconds is not None:
+                raise ValueError("reps steps take 'reps' and 'tempo', not 'seconds'")
+            return self
+        if self.seconds is None:
+            raise ValueError(f"{self.kind} steps need 'seconds'")
+        if self.reps is not None or self.tempo is not None:
+            raise ValueError(f"{self.kind} steps take 'seconds', not 'reps' or 'tempo'")
+        low, high = DOSE_LIMITS[self.kind]
+        if not low <= self.seconds <= high:
+            raise ValueError(
+                f"'seconds' is {self.seconds}, outside the safe range {low} to {high} for a {self.kind}"
+            )
+        if self.min_seconds is not None and not low <= self.min_seconds <= self.seconds:
+            raise ValueError(f"'min_seconds' must be between {low} and 'seconds' ({self.seconds})")
+        if self.kind is Kind.BREATHE and self.breath is None:
+            raise ValueError("breathe steps need 'breath' with 'inhale' and 'exhale'")
+        return self
+
+
+class Routine(_Frozen):
+    """A named sequence of steps with what it needs and who it suits."""
+
+    id: Slug
+    title: Text
+    synonyms: tuple[Text, ...] = ()
+    """Other names people use for it; they feed the interaction model's slot type."""
+    summary: Text
+    areas: tuple[Area, ...] = Field(min_length=1)
+    equipment: tuple[Equipment, ...] = Field(min_length=1)
+    level: Level
+    safety: tuple[Text, ...] = ()
+    """Notes spoken before the routine starts; the user confirms before going on."""
+    steps: tuple[Step, ...] = Field(min_length=1)
+    sources: tuple[Text, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_steps(self) -> Routine:
+        ids = [step.id for step in self.steps]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"step ids must be unique; repeated: {', '.join(duplicates)}")
+        if Equipment.NONE in self.equipment and len(self.equipment) > 1:
+            raise ValueError("equipment 'none' cannot be combined with other equipment")
+        if all(step.optional for step in self.steps):
+            raise ValueError("at least one step must not be optional")
+        return self
+
+    def step_index(self, step_id: str) -> int:
+        """Position of the step with this id."""
+        return next(i for i, step in enumerate(self.steps) if step.id == step_id)
+
+
+class RoutineError(ValueError):
+    """A routine file that cannot be used, with a message naming file, routine, step and field."""
+
+
+def _describe(path: Path, raw: Any, error: dict[str, Any]) -> str:
+    loc = list(error["loc"])
+    routine_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
+    parts = [f"{path}: routine '{routine_id}'"]
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        index = loc[1]
+        steps = raw.get("steps") if isinstance(raw, dict) else None
+        step_id = "?"
+        if isinstance(steps, list) and index < len(steps) and isinstance(steps[index], dict):
+            step_id = steps[index].get("id", "?")
+        parts.append(f"step {index + 1} '{step_id}'")
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc) or "(whole)"
+    parts.append(f"field '{field}'")
+    message = error["msg"].removeprefix("Value error, ")
+    return ", ".join(parts) + f": {message}"
+
+
+def load_routine(path: Path) -> Routine:
+    """Read and validate one routine file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RoutineError(f"{path}: cannot be read as YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise RoutineError(f"{path}: expected a mapping of routine fields at the top level")
+    try:
+        routine = Routine.model_validate(raw)
+    except ValidationError as exc:
+        raise RoutineError("\n".join(_describe(path, raw, e) for e in exc.errors())) from exc
+    if routine.id != path.stem:
+        raise RoutineError(f"{path}: routine '{routine.id}', field 'id': must match the file name '{path.stem}'")
+    return routine
+
+
+class Library:
+    """All routines, in a stable order, looked up by id."""
+
+    def __init__(self, routines: list[Routine]) -> None:
+        self.routines: tuple[Routine, ...] = tuple(routines)
+        self._by_id = {r.id: r for r in routines}
+        if len(self._by_id) != len(routines):
+            raise RoutineError("routine ids must be unique across the library")
+
+    def get(self, routine_id: str) -> Routine | None:
+        """The routine with this id, or None."""
+        return self._by_id.get(routine_id)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.routines)
+
+    def __len__(self) -> int:
+        return len(self.routines)
+
+
+def load_library(directory: Path | None = None) -> Library:
+    """Load every routine file in the directory (data/routines by default)."""
+    directory = directory or DATA_DIR / "routines"
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise RoutineError(f"{directory}: no routine files (*.yaml) found")
+    return Library([load_routine(f) for f in files])
