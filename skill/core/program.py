@@ -11,6 +11,8 @@ from skill.core.routines import DOSE_LIMITS, Kind, Routine, Step
 PACE_MIN = 0.75
 PACE_MAX = 1.5
 TEMPO_LIMITS = (1.0, 15.0)
+MIN_REPS = 3
+"""Reps are never cut below half the written count, nor below this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class Program:
 def fit(program: Program, budget: float, measure: Callable[[Program], float]) -> Program:
     """Shrink a program toward a time budget in seconds: drop optional steps, cut sets, then shorten.
 
-    Holds never go below their safe minimum; the result may stay over budget when the
+    Holds never go below their safe minimum, reps never below half; the result may stay over budget when the
     routine cannot safely be made that short. `measure` gives a program's planned seconds.
     """
     if measure(program) <= budget:
@@ -114,10 +116,13 @@ def fit(program: Program, budget: float, measure: Callable[[Program], float]) ->
     def shrunk(factor: float) -> Program:
         scaled: list[Dose | None] = []
         for step, dose in zip(steps, base):
-            if dose is None or dose.seconds is None or step.kind is Kind.TRANSITION:
+            if dose is None or step.kind is Kind.TRANSITION:
                 scaled.append(dose)
-                continue
-            scaled.append(replace(dose, seconds=max(step.floor_seconds, int(dose.seconds * factor))))
+            elif dose.reps is not None:
+                floor = min(dose.reps, max(MIN_REPS, math.ceil(dose.reps / 2)))
+                scaled.append(replace(dose, reps=max(floor, math.ceil(dose.reps * factor))))
+            else:
+                scaled.append(replace(dose, seconds=max(step.floor_seconds, int((dose.seconds or 0) * factor))))
         return replace(program, doses=tuple(scaled))
 
     low, high = 0.0, 1.0

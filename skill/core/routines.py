@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -86,6 +87,11 @@ DEFAULT_CUES: dict[Kind, tuple[Cue, ...]] = {
 }
 
 
+def _field(name: str, message: str) -> ValueError:
+    """An error from a whole-model check that names the field it concerns."""
+    return ValueError(f"[{name}] {message}")
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -146,23 +152,21 @@ class Step(_Frozen):
     def _check_dose(self) -> Step:
         if self.kind is Kind.REPS:
             if self.reps is None or self.tempo is None:
-                raise ValueError("reps steps need both 'reps' and 'tempo'")
+                raise _field("reps", "reps steps need both 'reps' and 'tempo'")
             if self.seconds is not None:
-                raise ValueError("reps steps take 'reps' and 'tempo', not 'seconds'")
+                raise _field("seconds", "reps steps take 'reps' and 'tempo', not 'seconds'")
             return self
         if self.seconds is None:
-            raise ValueError(f"{self.kind} steps need 'seconds'")
+            raise _field("seconds", f"{self.kind} steps need 'seconds'")
         if self.reps is not None or self.tempo is not None:
-            raise ValueError(f"{self.kind} steps take 'seconds', not 'reps' or 'tempo'")
+            raise _field("reps", f"{self.kind} steps take 'seconds', not 'reps' or 'tempo'")
         low, high = DOSE_LIMITS[self.kind]
         if not low <= self.seconds <= high:
-            raise ValueError(
-                f"'seconds' is {self.seconds}, outside the safe range {low} to {high} for a {self.kind}"
-            )
+            raise _field("seconds", f"{self.seconds} is outside the safe range {low} to {high} for a {self.kind}")
         if self.min_seconds is not None and not low <= self.min_seconds <= self.seconds:
-            raise ValueError(f"'min_seconds' must be between {low} and 'seconds' ({self.seconds})")
+            raise _field("min_seconds", f"must be between {low} and 'seconds' ({self.seconds})")
         if self.kind is Kind.BREATHE and self.breath is None:
-            raise ValueError("breathe steps need 'breath' with 'inhale' and 'exhale'")
+            raise _field("breath", "breathe steps need 'breath' with 'inhale' and 'exhale'")
         return self
 
 
@@ -187,11 +191,11 @@ class Routine(_Frozen):
         ids = [step.id for step in self.steps]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"step ids must be unique; repeated: {', '.join(duplicates)}")
+            raise _field("steps", f"step ids must be unique; repeated: {', '.join(duplicates)}")
         if Equipment.NONE in self.equipment and len(self.equipment) > 1:
-            raise ValueError("equipment 'none' cannot be combined with other equipment")
+            raise _field("equipment", "'none' cannot be combined with other equipment")
         if all(step.optional for step in self.steps):
-            raise ValueError("at least one step must not be optional")
+            raise _field("steps", "at least one step must not be optional")
         return self
 
     def step_index(self, step_id: str) -> int:
@@ -215,9 +219,12 @@ def _describe(path: Path, raw: Any, error: dict[str, Any]) -> str:
             step_id = steps[index].get("id", "?")
         parts.append(f"step {index + 1} '{step_id}'")
         loc = loc[2:]
-    field = ".".join(str(p) for p in loc) or "(whole)"
-    parts.append(f"field '{field}'")
     message = error["msg"].removeprefix("Value error, ")
+    named = re.match(r"\[(\w+)\] ", message)
+    if named:
+        loc.append(named.group(1))
+        message = message[named.end() :]
+    parts.append(f"field '{'.'.join(str(p) for p in loc)}'")
     return ", ".join(parts) + f": {message}"
 
 

@@ -1,0 +1,100 @@
+"""The `backcoach` command line."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Sequence
+
+from skill.core.dryrun import describe
+from skill.core.phrases import Phrasebook, Voice
+from skill.core.planner import PlanOptions, Planner, Verbosity
+from skill.core.program import Program, fit
+from skill.core.routines import Library, RoutineError, load_library
+from skill.core.ssml import chunk, speak
+from skill.core.timeline import SpeechRate
+
+
+def _library() -> Library:
+    try:
+        return load_library()
+    except RoutineError as exc:
+        sys.exit(f"backcoach: the routine data is broken:\n{exc}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every routine with its length, areas and equipment."""
+    library = _library()
+    planner = Planner(Voice(Phrasebook.load(args.locale), random.Random(0)))
+    for routine in library:
+        minutes = planner.measure(Program.of(routine)) / 60
+        print(
+            f"{routine.id:<28} {minutes:4.1f} min  {routine.title}"
+            f"  [areas: {', '.join(routine.areas)}; equipment: {', '.join(routine.equipment)}]"
+        )
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Print the dry run (or SSML) of one routine."""
+    library = _library()
+    routine = library.get(args.routine)
+    if routine is None:
+        print(f"backcoach: no routine '{args.routine}'. Known: {', '.join(r.id for r in library)}", file=sys.stderr)
+        return 2
+    options = PlanOptions(Verbosity(args.verbosity), SpeechRate(args.words_per_second))
+    planner = Planner(Voice(Phrasebook.load(args.locale), random.Random(args.seed)), options)
+    program = Program.of(routine, args.pace)
+    if args.minutes:
+        program = fit(program, args.minutes * 60, planner.measure)
+    timeline = planner.compile(program, intro=True)
+    if args.ssml:
+        for part in chunk(timeline):
+            print(speak(part.body))
+    else:
+        print(describe(timeline, program))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """List the routines, then show the dry run of one."""
+    cmd_list(args)
+    print()
+    args.routine = args.routine or _library().routines[0].id
+    return cmd_plan(args)
+
+
+def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> None:
+    parser.add_argument("routine", nargs=None if routine_required else "?", help="routine id (see `backcoach list`)")
+    parser.add_argument("--pace", type=float, default=1.0, help="multiplier for holds and tempo (0.75 to 1.5)")
+    parser.add_argument("--verbosity", choices=[v.value for v in Verbosity], default="full")
+    parser.add_argument("--minutes", type=float, help="fit the routine to about this many minutes")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the choice of phrasings")
+    parser.add_argument("--words-per-second", type=float, default=SpeechRate().words_per_second)
+    parser.add_argument("--ssml", action="store_true", help="print the SSML responses instead of the dry run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="backcoach", description="Back Coach: a voice coach for self-massage and stretching.")
+    parser.add_argument("--locale", default="en-US")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the routines").set_defaults(func=cmd_list)
+    plan = sub.add_parser("plan", help="dry run: what would be said, when, and for how long")
+    _plan_arguments(plan, routine_required=True)
+    plan.set_defaults(func=cmd_plan)
+    demo = sub.add_parser("demo", help="list routines and show one")
+    _plan_arguments(demo, routine_required=False)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `backcoach` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
