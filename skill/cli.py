@@ -65,6 +65,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_plan(args)
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """Regenerate interaction_models/<locale>.json from the source and the routines."""
+    from skill import models
+
+    for path in models.write_all():
+        print(f"wrote {path}")
+    return 0
+
+
 def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> None:
     parser.add_argument("routine", nargs=None if routine_required else "?", help="routine id (see `backcoach list`)")
     parser.add_argument("--pace", type=float, default=1.0, help="multiplier for holds and tempo (0.75 to 1.5)")
@@ -87,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="list routines and show one")
     _plan_arguments(demo, routine_required=False)
     demo.set_defaults(func=cmd_demo)
+    sub.add_parser("models", help="regenerate the interaction models").set_defaults(func=cmd_models)
     return parser
 
 

@@ -100,8 +100,33 @@ class Timeline:
             return self.duration - min(starts) if starts else 0.0
         return self.duration - phase.active_start - position.elapsed
 
+    def marks(self) -> Marks:
+        """The compact outline of this timeline needed to find a listener's place in it."""
+        spans = []
+        for step in self.steps:
+            own = self.step_segments(step)
+            spans.append((step, own[0].start, own[-1].end))
+        return Marks(round(self.duration, 3), tuple(spans), self.phases)
+
     def locate(self, elapsed: float) -> Position | None:
         """Where a listener is after `elapsed` seconds of this timeline; None once it has ended."""
+        return self.marks().locate(elapsed)
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """Step spans and phases of a timeline: small enough to keep in a session."""
+
+    duration: float
+    spans: tuple[tuple[int, float, float], ...]
+    phases: tuple[Phase, ...]
+
+    def locate(self, elapsed: float) -> Position | None:
+        """Where a listener is after `elapsed` seconds; None once it has all been heard.
+
+        Inside a phase's active window the position keeps the seconds done; before it, the
+        phase starts over; after the last phase of a step, the listener is at the next step.
+        """
         if elapsed >= self.duration:
             return None
         elapsed = max(0.0, elapsed)
@@ -113,16 +138,26 @@ class Timeline:
                 if done < phase.active:
                     return Position(phase.step, phase.index, round(done, 3))
                 later = [p for p in self.phases if p.step == phase.step and p.index > phase.index]
-                if later:
-                    return Position(phase.step, later[0].index, 0.0)
-                return self._next_step_position(phase.step)
-        segment = next(s for s in self.segments if s.start <= elapsed < s.end)
-        step = segment.step
-        started = [p for p in self.phases if p.step == step and p.start <= elapsed]
-        if step >= 0 and started:
-            return self._next_step_position(step)
-        return Position(max(step, self.steps[0] if self.steps else 0), 0, 0.0)
+                return Position(phase.step, later[0].index) if later else Position(phase.step + 1)
+        for step, start, end in self.spans:
+            if start <= elapsed < end:
+                started = any(p.step == step and p.start <= elapsed for p in self.phases)
+                return Position(step + 1) if started else Position(step)
+        return Position(self.spans[0][0]) if self.spans else None
 
-    def _next_step_position(self, step: int) -> Position | None:
-        later = [s for s in self.steps if s > step]
-        return Position(later[0]) if later else Position(step + 1)
+    def to_list(self) -> list:
+        """Plain lists for JSON."""
+        return [self.duration, [list(s) for s in self.spans], [[getattr(p, f) for f in PHASE_FIELDS] for p in self.phases]]
+
+    @staticmethod
+    def from_list(data: list) -> Marks:
+        """Rebuild from `to_list` output; raises ValueError or TypeError on malformed data."""
+        duration, spans, phases = data
+        return Marks(
+            float(duration),
+            tuple((int(s), float(a), float(b)) for s, a, b in spans),
+            tuple(Phase(**dict(zip(PHASE_FIELDS, p, strict=True))) for p in phases),
+        )
+
+
+PHASE_FIELDS = ("step", "index", "side", "set", "start", "active_start", "active", "end")

@@ -1,0 +1,47 @@
+"""Builds the skill once: handlers in order, interceptors, the error handler, the shared player."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_model import RequestEnvelope
+
+from skill.alexa.handlers import HANDLERS, ErrorHandler, UnhandledRequestHandler
+from skill.alexa.interceptors import RequestLogInterceptor, ResponseLogInterceptor, SaveStateInterceptor, TurnInterceptor
+from skill.core.player import Player, Settings
+from skill.core.routines import Library, load_library
+
+
+def build_skill(library: Library | None = None, settings: Settings | None = None, skill_id: str | None = None) -> CustomSkill:
+    """A ready skill; pass a skill id to refuse requests meant for another skill."""
+    player = Player(library or load_library(), settings)
+    builder = SkillBuilder()
+    if skill_id:
+        builder.skill_id = skill_id
+    for handler in HANDLERS:
+        builder.add_request_handler(handler())
+    builder.add_request_handler(UnhandledRequestHandler())
+    builder.add_exception_handler(ErrorHandler())
+    builder.add_global_request_interceptor(RequestLogInterceptor())
+    builder.add_global_request_interceptor(TurnInterceptor(player))
+    builder.add_global_response_interceptor(SaveStateInterceptor())
+    builder.add_global_response_interceptor(ResponseLogInterceptor())
+    return builder.create()
+
+
+@cache
+def default_skill() -> CustomSkill:
+    """The skill built from the project's data, shared by every transport in a process."""
+    return build_skill()
+
+
+def invoke(skill: CustomSkill, payload: dict[str, Any] | str) -> dict[str, Any]:
+    """Envelope JSON in, response envelope JSON out (the same path every transport takes)."""
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    envelope = skill.serializer.deserialize(text, RequestEnvelope)
+    response = skill.invoke(request_envelope=envelope, context=None)
+    return skill.serializer.serialize(response)

@@ -1,0 +1,480 @@
+"""Request handlers: one class per intent, each translating between the envelope and the player."""
+
+from __future__ import annotations
+
+import logging
+import random
+from abc import abstractmethod
+
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_model import IntentRequest, Response
+
+from skill.alexa.turn import LAST_SPEECH_KEY, Turn, respond, slot
+from skill.core.phrases import Phrasebook, Voice
+from skill.core.player import Awaiting, Reply
+from skill.core.routines import Area, Equipment, Routine
+from skill.core.selection import Request, choose, parse_duration
+from skill.core.timeline import Position
+
+log = logging.getLogger("backcoach.skill")
+
+
+def _list(turn: Turn, routines: list[Routine] | tuple[Routine, ...]) -> str:
+    """Routine titles joined the way people say a list."""
+    titles = [r.title for r in routines]
+    if len(titles) <= 1:
+        return "".join(titles)
+    return turn.voice.say("skill.list_join", items=", ".join(titles[:-1]), last=titles[-1])
+
+
+def _in_routine(turn: Turn) -> bool:
+    return turn.state.routine is not None
+
+
+def _offer_routines(turn: Turn, reply: Reply | None = None) -> Reply:
+    """Say what routines exist and ask which one."""
+    reply = reply or Reply()
+    library = turn.player.library
+    reply.say(turn.voice.say("skill.list", count=len(library), routines=_list(turn, library.routines)))
+    reply.say(turn.voice.say("skill.which"))
+    reply.reprompt = turn.voice.say("skill.which_reprompt")
+    turn.state.awaiting = None
+    return reply
+
+
+def _no_routine(turn: Turn) -> Reply:
+    """A routine command arrived with no routine running."""
+    reply = Reply().say(turn.voice.say("skill.no_routine"))
+    reply.reprompt = turn.voice.say("skill.what_next_reprompt")
+    return reply
+
+
+class _Intent(AbstractRequestHandler):
+    """Base for handlers of one intent."""
+
+    intent = ""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name(self.intent)(handler_input)
+
+
+class _RoutineCommand(_Intent):
+    """Base for commands that only make sense inside a routine."""
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if not _in_routine(turn):
+            return respond(handler_input, _no_routine(turn))
+        return respond(handler_input, self.act(turn))
+
+    @abstractmethod
+    def act(self, turn: Turn) -> Reply:
+        """The player command for this intent."""
+
+
+class LaunchRequestHandler(AbstractRequestHandler):
+    """Greets, gives the disclaimer, offers a routine and says how to ask questions."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        voice = turn.voice
+        reply = Reply().say(voice.say("skill.welcome")).say(voice.say("skill.disclaimer"))
+        featured = [turn.player.library.get(i) for i in ("neck-and-shoulders", "desk-break", "foam-roller-upper-back")]
+        featured = [r for r in featured if r is not None] or list(turn.player.library.routines[:3])
+        reply.say(voice.say("skill.launch_offer", routines=_list(turn, featured)))
+        reply.say(voice.say("skill.launch_questions"))
+        reply.say(voice.say("skill.launch_ask", title=featured[0].title))
+        reply.reprompt = voice.say("skill.launch_reprompt", title=featured[0].title)
+        turn.state.awaiting = Awaiting.OFFER
+        turn.state.offer = featured[0].id
+        return respond(handler_input, reply)
+
+
+class StartRoutineIntentHandler(_Intent):
+    """Chooses a routine by name, body area, equipment and length, or asks which one."""
+
+    intent = "StartRoutineIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        spoken_routine, routine_id = slot(handler_input, "routine")
+        spoken_area, area_id = slot(handler_input, "area")
+        spoken_equipment, equipment_id = slot(handler_input, "equipment")
+        spoken_duration, _ = slot(handler_input, "duration")
+        voice = turn.voice
+        unknown = [
+            spoken
+            for spoken, resolved in ((spoken_routine, routine_id), (spoken_area, area_id), (spoken_equipment, equipment_id))
+            if spoken and not resolved
+        ]
+        request = Request(
+            routine=routine_id,
+            area=Area(area_id) if area_id in Area.__members__.values() else None,
+            equipment=Equipment(equipment_id) if equipment_id in Equipment.__members__.values() else None,
+            seconds=parse_duration(spoken_duration),
+        )
+        if request.empty:
+            reply = Reply()
+            if unknown:
+                reply.say(voice.say("skill.unknown_routine", name=unknown[0]))
+            return respond(handler_input, _offer_routines(turn, reply))
+        choice = choose(turn.player.library, request, turn.player.length(voice))
+        if choice.routine is None:
+            if choice.candidates:
+                reply = Reply().say(
+                    voice.say("skill.ambiguous", count=len(choice.candidates), routines=_list(turn, choice.candidates))
+                )
+                reply.reprompt = voice.say("skill.which_reprompt")
+                turn.state.awaiting = None
+                return respond(handler_input, reply)
+            reply = Reply().say(voice.say("skill.no_match"))
+            return respond(handler_input, _offer_routines(turn, reply))
+        turn.state.awaiting = None
+        return respond(handler_input, turn.player.start(turn.state, voice, choice.routine, choice.budget, turn.now))
+
+
+class ListRoutinesIntentHandler(_Intent):
+    """Lists every routine and asks which one."""
+
+    intent = "ListRoutinesIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, _offer_routines(Turn.of(handler_input)))
+
+
+class YesIntentHandler(_Intent):
+    """Yes: go ahead with whatever was just asked."""
+
+    intent = "AMAZON.YesIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        state, player, voice = turn.state, turn.player, turn.voice
+        awaiting, state.awaiting = state.awaiting, None
+        if awaiting is Awaiting.OFFER and state.offer:
+            routine = player.library.get(state.offer)
+            if routine is not None:
+                return respond(handler_input, player.start(state, voice, routine, None, turn.now))
+        if awaiting is Awaiting.ANOTHER:
+            state.routine = None
+            return respond(handler_input, _offer_routines(turn))
+        if _in_routine(turn):
+            if awaiting is Awaiting.SAFETY:
+                first = player.program(voice, state.routine, state.pace, state.budget, state.verbosity)[0].included[0]
+                return respond(handler_input, player.narrate(state, voice, Position(first), turn.now))
+            return respond(handler_input, player.next(state, voice, turn.now))
+        return respond(handler_input, _offer_routines(turn))
+
+
+class NoIntentHandler(_Intent):
+    """No: decline what was just asked, without ending up stuck."""
+
+    intent = "AMAZON.NoIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        state, voice = turn.state, turn.voice
+        awaiting, state.awaiting = state.awaiting, None
+        if awaiting is Awaiting.ANOTHER:
+            state.routine = None
+            return respond(handler_input, Reply(end=True).say(voice.say("skill.goodbye")))
+        if awaiting is Awaiting.SAFETY:
+            state.routine = None
+            reply = Reply().say(voice.say("skill.safety_declined"))
+            reply.reprompt = voice.say("skill.what_next_reprompt")
+            return respond(handler_input, reply)
+        if _in_routine(turn):
+            return respond(handler_input, turn.player.pause(state, voice, turn.now))
+        reply = Reply().say(voice.say("skill.no_then"))
+        reply.reprompt = voice.say("skill.what_next_reprompt")
+        return respond(handler_input, reply)
+
+
+class NextIntentHandler(_RoutineCommand):
+    """Next (and "continue", "ready"): the following step."""
+
+    intent = "AMAZON.NextIntent"
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.next(turn.state, turn.voice, turn.now)
+
+
+class SkipIntentHandler(NextIntentHandler):
+    """Skip: leave the current step and go to the following one."""
+
+    intent = "SkipIntent"
+
+
+class PreviousIntentHandler(_RoutineCommand):
+    """Previous: back one step."""
+
+    intent = "AMAZON.PreviousIntent"
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.previous(turn.state, turn.voice, turn.now)
+
+
+class RepeatIntentHandler(_Intent):
+    """Repeat: the current step again inside a routine, else the last thing said."""
+
+    intent = "AMAZON.RepeatIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
+            return respond(handler_input, turn.player.repeat(turn.state, turn.voice, turn.now))
+        last = handler_input.attributes_manager.session_attributes.get(LAST_SPEECH_KEY)
+        if isinstance(last, dict) and isinstance(last.get("speech"), str) and last["speech"]:
+            builder = handler_input.response_builder.speak(last["speech"])
+            reprompt = last.get("reprompt")
+            if isinstance(reprompt, str) and reprompt:
+                builder.ask(reprompt)
+            else:
+                builder.ask(turn.voice.say("skill.what_next_reprompt"))
+            return builder.response
+        reply = Reply().say(turn.voice.say("skill.nothing_to_repeat"))
+        reply.reprompt = turn.voice.say("skill.what_next_reprompt")
+        return respond(handler_input, reply)
+
+
+class StartOverIntentHandler(_RoutineCommand):
+    """Start over: back to the first step."""
+
+    intent = "AMAZON.StartOverIntent"
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.start_over(turn.state, turn.voice, turn.now)
+
+
+class PauseIntentHandler(_RoutineCommand):
+    """Pause: stop where the user is and wait."""
+
+    intent = "AMAZON.PauseIntent"
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.pause(turn.state, turn.voice, turn.now)
+
+
+class ResumeIntentHandler(_RoutineCommand):
+    """Resume: carry on from where the user paused or cut in."""
+
+    intent = "AMAZON.ResumeIntent"
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.resume(turn.state, turn.voice, turn.now)
+
+
+class KeepGoingIntentHandler(_Intent):
+    """Keep going: hands-free mode, as many steps per response as fit."""
+
+    intent = "KeepGoingIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if not _in_routine(turn):
+            turn.state.handsfree = True
+            reply = Reply().say(turn.voice.say("skill.handsfree_later"))
+            return respond(handler_input, _offer_routines(turn, reply))
+        return respond(handler_input, turn.player.keep_going(turn.state, turn.voice, turn.now))
+
+
+class TimeLeftIntentHandler(_RoutineCommand):
+    """How long is left in the routine."""
+
+    intent = "TimeLeftIntent"
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.time_left(turn.state, turn.voice, turn.now)
+
+
+class WhereAmIIntentHandler(_RoutineCommand):
+    """Which step the user is on."""
+
+    intent = "WhereAmIIntent"
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.where(turn.state, turn.voice, turn.now)
+
+
+class _Adjust(_RoutineCommand):
+    change = ""
+
+    def act(self, turn: Turn) -> Reply:
+        return turn.player.adjust(turn.state, turn.voice, turn.now, self.change)
+
+
+class SlowerIntentHandler(_Adjust):
+    """Slower: longer holds and a slower tempo."""
+
+    intent, change = "SlowerIntent", "slower"
+
+
+class FasterIntentHandler(_Adjust):
+    """Faster: shorter holds and a quicker tempo, never below the safe minimum."""
+
+    intent, change = "FasterIntent", "faster"
+
+
+class ShorterIntentHandler(_Adjust):
+    """Shorter instructions: short reminders, then essential cues only."""
+
+    intent, change = "ShorterIntent", "shorter"
+
+
+class MoreDetailIntentHandler(_Adjust):
+    """More detail: full instructions again."""
+
+    intent, change = "MoreDetailIntent", "detail"
+
+
+class HelpIntentHandler(_Intent):
+    """Help: inside a routine it explains navigation; outside, what the skill can do."""
+
+    intent = "AMAZON.HelpIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        voice = turn.voice
+        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
+            if turn.player.hold(turn.state, voice, turn.now) is not None:
+                reply = Reply().say(voice.say("skill.help_routine"))
+                reply.reprompt = voice.say("player.resume_reprompt")
+                return respond(handler_input, reply)
+        reply = Reply().say(voice.say("skill.help")).say(voice.say("skill.disclaimer"))
+        reply.say(voice.say("skill.help_ask"))
+        reply.reprompt = voice.say("skill.what_next_reprompt")
+        return respond(handler_input, reply)
+
+
+class _Stop(_Intent):
+    """Ends the session, saying where the routine stopped."""
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        reply = Reply(end=True)
+        if _in_routine(turn):
+            where = turn.player.stop(turn.state, turn.voice, turn.now)
+            if where:
+                reply.say(where)
+        reply.say(turn.voice.say("skill.goodbye"))
+        return respond(handler_input, reply)
+
+
+class StopIntentHandler(_Stop):
+    """Stop: end the session."""
+
+    intent = "AMAZON.StopIntent"
+
+
+class CancelIntentHandler(_Stop):
+    """Cancel: end the session."""
+
+    intent = "AMAZON.CancelIntent"
+
+
+class NavigateHomeIntentHandler(_Intent):
+    """Home: leave any routine and start afresh, with the session open."""
+
+    intent = "AMAZON.NavigateHomeIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        turn.player.stop(turn.state, turn.voice, turn.now)
+        turn.state.routine = None
+        turn.state.awaiting = None
+        reply = Reply().say(turn.voice.say("skill.home"))
+        return respond(handler_input, _offer_routines(turn, reply))
+
+
+class FallbackIntentHandler(_Intent):
+    """Fallback: say what can be said, keeping the session (and any routine) where it is."""
+
+    intent = "AMAZON.FallbackIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        voice = turn.voice
+        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
+            if turn.player.hold(turn.state, voice, turn.now) is not None:
+                reply = Reply().say(voice.say("skill.fallback_routine"))
+                reply.reprompt = voice.say("player.resume_reprompt")
+                return respond(handler_input, reply)
+        reply = Reply().say(voice.say("skill.fallback"))
+        reply.reprompt = voice.say("skill.what_next_reprompt")
+        return respond(handler_input, reply)
+
+
+class SessionEndedRequestHandler(AbstractRequestHandler):
+    """Session ended: no speech; logs why."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("SessionEndedRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        request = handler_input.request_envelope.request
+        log.info("session ended: %s %s", getattr(request, "reason", None), getattr(request, "error", None) or "")
+        return handler_input.response_builder.response
+
+
+class UnhandledRequestHandler(AbstractRequestHandler):
+    """Catch-all, registered last: unknown intents get the fallback; other request types no speech."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        request = handler_input.request_envelope.request
+        if isinstance(request, IntentRequest):
+            log.warning("no handler for intent %s", getattr(request.intent, "name", None))
+            return FallbackIntentHandler().handle(handler_input)
+        log.info("ignored request type %s", getattr(request, "object_type", type(request).__name__))
+        return handler_input.response_builder.response
+
+
+class ErrorHandler(AbstractExceptionHandler):
+    """Apologises and keeps the session usable whatever went wrong."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        log.exception("error while handling a request", exc_info=exception)
+        turn = handler_input.attributes_manager.request_attributes.get("turn")
+        voice = turn.voice if turn is not None else Voice(Phrasebook.load("en-US"), random.Random(0))
+        handler_input.response_builder.speak(voice.say("skill.error")).ask(voice.say("skill.what_next_reprompt"))
+        return handler_input.response_builder.response
+
+
+HANDLERS: tuple[type[AbstractRequestHandler], ...] = (
+    LaunchRequestHandler,
+    SessionEndedRequestHandler,
+    StartRoutineIntentHandler,
+    ListRoutinesIntentHandler,
+    YesIntentHandler,
+    NoIntentHandler,
+    NextIntentHandler,
+    SkipIntentHandler,
+    PreviousIntentHandler,
+    RepeatIntentHandler,
+    StartOverIntentHandler,
+    PauseIntentHandler,
+    ResumeIntentHandler,
+    KeepGoingIntentHandler,
+    TimeLeftIntentHandler,
+    WhereAmIIntentHandler,
+    SlowerIntentHandler,
+    FasterIntentHandler,
+    ShorterIntentHandler,
+    MoreDetailIntentHandler,
+    HelpIntentHandler,
+    StopIntentHandler,
+    CancelIntentHandler,
+    NavigateHomeIntentHandler,
+    FallbackIntentHandler,
+)
+"""Every handler in dispatch order; the catch-all is added after these."""

@@ -1,0 +1,70 @@
+"""Interceptors: localisation and state before each request; saving state and logging after."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import IntentRequest, Response
+
+from skill.alexa.turn import STATE_KEY, Turn, request_time
+from skill.core.phrases import Phrasebook, Voice
+from skill.core.player import Player, restore
+
+log = logging.getLogger("backcoach.skill")
+
+
+def _locale(handler_input: HandlerInput) -> str:
+    locale = getattr(handler_input.request_envelope.request, "locale", None)
+    return locale if isinstance(locale, str) and locale else "en-US"
+
+
+class TurnInterceptor(AbstractRequestInterceptor):
+    """Attaches the turn: the locale's voice, the restored player state and the request time."""
+
+    def __init__(self, player: Player) -> None:
+        self.player = player
+
+    def process(self, handler_input: HandlerInput) -> None:
+        envelope = handler_input.request_envelope
+        request_id = getattr(envelope.request, "request_id", None) or ""
+        voice = Voice(Phrasebook.load(_locale(handler_input)), random.Random(request_id))
+        raw = handler_input.attributes_manager.session_attributes.get(STATE_KEY)
+        state, reset = restore(raw, self.player.library)
+        if reset is not None:
+            log.warning("stored state reset (%s)", reset)
+        handler_input.attributes_manager.request_attributes["turn"] = Turn(
+            state=state, voice=voice, player=self.player, now=request_time(handler_input), reset=reset
+        )
+
+
+class SaveStateInterceptor(AbstractResponseInterceptor):
+    """Writes the player state back into the session attributes."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        turn = handler_input.attributes_manager.request_attributes.get("turn")
+        if turn is not None:
+            handler_input.attributes_manager.session_attributes[STATE_KEY] = turn.state.model_dump(mode="json")
+
+
+class RequestLogInterceptor(AbstractRequestInterceptor):
+    """Logs each request's type and intent."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        request = handler_input.request_envelope.request
+        intent = request.intent.name if isinstance(request, IntentRequest) and request.intent else None
+        log.info("request %s %s", getattr(request, "object_type", type(request).__name__), intent or "")
+
+
+class ResponseLogInterceptor(AbstractResponseInterceptor):
+    """Logs whether each response keeps the session open and how long its speech is."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        speech = getattr(getattr(response, "output_speech", None), "ssml", "") if response else ""
+        log.info(
+            "response end_session=%s speech_chars=%d",
+            getattr(response, "should_end_session", None),
+            len(speech or ""),
+        )

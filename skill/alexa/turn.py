@@ -1,0 +1,98 @@
+"""Per-request context for handlers: the state, the voice, the clock, slots and the reply."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model.slu.entityresolution import StatusCode
+
+from skill.core.phrases import Voice
+from skill.core.player import Player, PlayerState, Reply, Reset
+from skill.core.ssml import render_segments
+from skill.core.timeline import Timeline
+
+log = logging.getLogger("backcoach.skill")
+
+STATE_KEY = "player"
+LAST_SPEECH_KEY = "last_speech"
+MAX_REPEATABLE = 2000
+"""Longest speech (SSML characters) kept for Repeat outside a routine; narration is replanned instead."""
+
+
+@dataclass
+class Turn:
+    """What a handler needs for one request; built by the request interceptors."""
+
+    state: PlayerState
+    voice: Voice
+    player: Player
+    now: float
+    reset: Reset | None = None
+
+    @staticmethod
+    def of(handler_input: HandlerInput) -> Turn:
+        """The turn the interceptors attached to this request."""
+        return handler_input.attributes_manager.request_attributes["turn"]
+
+
+def request_time(handler_input: HandlerInput) -> float:
+    """The request's timestamp in epoch seconds (now, when it carries none)."""
+    stamp = getattr(handler_input.request_envelope.request, "timestamp", None)
+    if isinstance(stamp, datetime):
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        return stamp.timestamp()
+    return datetime.now(UTC).timestamp()
+
+
+def slot(handler_input: HandlerInput, name: str) -> tuple[str | None, str | None]:
+    """A slot's spoken value and its resolved id (None when absent or unresolved)."""
+    request = handler_input.request_envelope.request
+    if not isinstance(request, IntentRequest) or request.intent is None or not request.intent.slots:
+        return None, None
+    found = request.intent.slots.get(name)
+    if found is None or not found.value:
+        return None, None
+    resolved = None
+    authorities = getattr(getattr(found, "resolutions", None), "resolutions_per_authority", None) or []
+    for authority in authorities:
+        status = getattr(getattr(authority, "status", None), "code", None)
+        if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
+            resolved = authority.values[0].value.id
+            break
+    return str(found.value), resolved
+
+
+def ssml(parts: list[str | Timeline]) -> str:
+    """SSML body for a reply's parts: sentences escaped, narration rendered with its breaks."""
+    rendered = []
+    for part in parts:
+        rendered.append(render_segments(part.segments) if isinstance(part, Timeline) else escape(part))
+    return " ".join(p for p in rendered if p)
+
+
+def respond(handler_input: HandlerInput, reply: Reply) -> Response:
+    """Turn a reply into the response: speech, reprompt, and the session ending when nothing is asked."""
+    turn = Turn.of(handler_input)
+    if turn.reset is not None:
+        reply.parts.insert(0, turn.voice.say(f"skill.reset.{turn.reset}"))
+        turn.reset = None
+    builder = handler_input.response_builder
+    body = ssml(reply.parts)
+    if body:
+        builder.speak(body)
+    if reply.reprompt and not reply.end:
+        builder.ask(escape(reply.reprompt))
+    else:
+        builder.set_should_end_session(True)
+    attributes: dict[str, Any] = handler_input.attributes_manager.session_attributes
+    attributes[LAST_SPEECH_KEY] = (
+        {"speech": body, "reprompt": escape(reply.reprompt or "")} if len(body) <= MAX_REPEATABLE else None
+    )
+    return builder.response

@@ -1,0 +1,408 @@
+"""Player: the pure state machine behind a routine conversation (no Alexa types here)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from skill.core.phrases import Phrasebook, Voice
+from skill.core.planner import PlanOptions, Planner, Verbosity
+from skill.core.program import PACE_MAX, PACE_MIN, Program, clamp_pace, fit
+from skill.core.routines import Library, Routine
+from skill.core.ssml import MAX_SSML_CHARS, chunk
+from skill.core.timeline import Marks, Position, SpeechRate, Timeline
+
+STATE_VERSION = 1
+PACE_STEP = 1.25
+RESPONSE_RESERVE = 1200
+"""SSML characters kept free in a response for what is said around the narration."""
+
+
+class Awaiting(StrEnum):
+    """What a "yes" or "no" answers."""
+
+    SAFETY = "safety"
+    CONTINUE = "continue"
+    OFFER = "offer"
+    ANOTHER = "another"
+
+
+class Last(BaseModel):
+    """The narration sent in the last response, and when it was sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sent_at: float
+    marks: tuple[
+        float,
+        tuple[tuple[int, float, float], ...],
+        tuple[tuple[int, int, Literal["left", "right"] | None, int, float, float, float, float], ...],
+    ]
+    after: int | None
+    """Step that follows the narration, or None when it reached the routine's end."""
+
+
+class PlayerState(BaseModel):
+    """Everything the player remembers between turns, stored in session attributes."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    v: Literal[1] = STATE_VERSION
+    routine: str | None = None
+    step: int = Field(default=0, ge=0)
+    phase: int = Field(default=0, ge=0)
+    elapsed: float = Field(default=0.0, ge=0)
+    pace: float = 1.0
+    verbosity: Verbosity = Verbosity.FULL
+    paused: bool = False
+    handsfree: bool = False
+    budget: float | None = Field(default=None, ge=60, le=3600)
+    seen: list[str] = Field(default_factory=list, max_length=100)
+    awaiting: Awaiting | None = None
+    offer: str | None = None
+    last: Last | None = None
+
+    @field_validator("pace")
+    @classmethod
+    def _pace(cls, value: float) -> float:
+        if not math.isfinite(value) or not PACE_MIN <= value <= PACE_MAX:
+            raise ValueError(f"pace must be between {PACE_MIN} and {PACE_MAX}")
+        return value
+
+
+class Reset(StrEnum):
+    """Why stored state could not be used."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_ROUTINE = "unknown_routine"
+    OUT_OF_RANGE = "out_of_range"
+
+
+def restore(raw: Any, library: Library) -> tuple[PlayerState, Reset | None]:
+    """Validate stored state against the schema and the library; reset safely when it does not fit."""
+    if raw is None:
+        return PlayerState(), None
+    try:
+        state = PlayerState.model_validate(raw)
+        if state.last is not None:
+            Marks.from_list(list(state.last.marks))
+    except (ValidationError, ValueError, TypeError):
+        return PlayerState(), Reset.MALFORMED
+    keep = {"pace": state.pace, "verbosity": state.verbosity}
+    if state.routine is not None:
+        routine = library.get(state.routine)
+        if routine is None:
+            return PlayerState(**keep), Reset.UNKNOWN_ROUTINE
+        if state.step > len(routine.steps) or (state.last and state.last.after is not None and state.last.after >= len(routine.steps)):
+            return PlayerState(**keep), Reset.OUT_OF_RANGE
+        if state.last and any(s >= len(routine.steps) for s, _, _ in state.last.marks[1]):
+            return PlayerState(**keep), Reset.OUT_OF_RANGE
+    if state.offer is not None and library.get(state.offer) is None:
+        state.offer = None
+        state.awaiting = None
+    return state, None
+
+
+@dataclass
+class Reply:
+    """What to say: plain sentences and narration timelines, then a reprompt or the end."""
+
+    parts: list[str | Timeline] = field(default_factory=list)
+    reprompt: str | None = None
+    end: bool = False
+
+    def say(self, text: str) -> Reply:
+        """Add a sentence."""
+        self.parts.append(text)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Tunable timing: how fast the voice speaks and how long Alexa takes to start speaking."""
+
+    rate: SpeechRate = SpeechRate()
+    start_delay: float = 1.0
+    """Seconds between a request's timestamp and the start of the speech it answers."""
+    budget: int = MAX_SSML_CHARS - RESPONSE_RESERVE
+
+
+class Player:
+    """Moves through a routine in response to commands; every method returns a Reply."""
+
+    def __init__(self, library: Library, settings: Settings | None = None) -> None:
+        self.library = library
+        self.settings = settings or Settings()
+        self._program = lru_cache(maxsize=512)(self._make_program)
+
+    # ----- programs -------------------------------------------------------------------
+
+    def planner(self, voice: Voice, verbosity: Verbosity = Verbosity.FULL) -> Planner:
+        """A planner speaking with this voice."""
+        return Planner(voice, PlanOptions(verbosity, self.settings.rate))
+
+    def length(self, voice: Voice) -> Callable[[Routine], float]:
+        """Planned seconds of a routine as written."""
+        return lambda routine: self.program(voice, routine.id, 1.0, None, Verbosity.FULL)[1]
+
+    def program(
+        self, voice: Voice, routine_id: str, pace: float, budget: float | None, verbosity: Verbosity
+    ) -> tuple[Program, float]:
+        """The routine's program at a pace and budget, with its planned seconds (cached)."""
+        return self._program(voice.book, routine_id, pace, budget, verbosity)
+
+    def _make_program(
+        self, book: Phrasebook, routine_id: str, pace: float, budget: float | None, verbosity: Verbosity
+    ) -> tuple[Program, float]:
+        routine = self.library.get(routine_id)
+        assert routine is not None
+        measurer = Planner(Voice(book, random.Random(0)), PlanOptions(verbosity, self.settings.rate))
+        program = Program.of(routine, pace)
+        if budget:
+            program = fit(program, budget, measurer.measure)
+        return program, measurer.measure(program)
+
+    def _state_program(self, state: PlayerState, voice: Voice) -> Program:
+        assert state.routine is not None
+        return self.program(voice, state.routine, state.pace, state.budget, state.verbosity)[0]
+
+    # ----- where the listener is ------------------------------------------------------
+
+    def here(self, state: PlayerState, now: float) -> tuple[Position | None, bool]:
+        """The listener's position now, and whether they cut into the narration to get here.
+
+        A paused routine stays where it was paused. Otherwise the request's timestamp, the
+        last response's send time and its timeline tell how much of it was heard.
+        """
+        stored = Position(state.step, state.phase, state.elapsed)
+        if state.paused or state.last is None:
+            return stored, False
+        marks = Marks.from_list(list(state.last.marks))
+        heard = now - state.last.sent_at - self.settings.start_delay
+        located = marks.locate(heard)
+        if located is None:
+            return (Position(state.last.after) if state.last.after is not None else None), False
+        return located, True
+
+    # ----- narration ------------------------------------------------------------------
+
+    def start(self, state: PlayerState, voice: Voice, routine: Routine, budget: float | None, now: float) -> Reply:
+        """Begin a routine: safety notes first (and wait for a yes), else straight into step one."""
+        state.routine = routine.id
+        state.budget = budget
+        state.step, state.phase, state.elapsed = 0, 0, 0.0
+        state.paused = False
+        state.seen = []
+        state.last = None
+        state.offer = None
+        program, seconds = self.program(voice, routine.id, state.pace, budget, state.verbosity)
+        intro = voice.say("cue.routine_intro", title=routine.title, minutes=voice.duration(seconds))
+        reply = Reply().say(intro)
+        if program.dropped:
+            reply.say(voice.say("player.shortened"))
+        if routine.safety:
+            reply.say(voice.say("player.safety_intro"))
+            for note in routine.safety:
+                reply.say(note)
+            reply.say(voice.say("player.safety_ask"))
+            reply.reprompt = voice.say("player.safety_reprompt")
+            state.awaiting = Awaiting.SAFETY
+            return reply
+        return self.narrate(state, voice, Position(program.included[0]), now, reply)
+
+    def narrate(self, state: PlayerState, voice: Voice, position: Position | None, now: float, reply: Reply | None = None) -> Reply:
+        """Narrate from a position: one step, or as many whole steps as fit in hands-free mode."""
+        reply = reply or Reply()
+        program = self._state_program(state, voice)
+        index = None if position is None else program.following(position.step)
+        if index is None:
+            return self.finished(state, voice, reply)
+        resume = position if index == position.step and (position.phase or position.elapsed) else None
+        planner = self.planner(voice, state.verbosity)
+        steps = [index]
+        if state.handsfree:
+            ahead = planner.compile(program, program.included[program.included.index(index) :], seen=frozenset(state.seen), resume=resume)
+            steps = list(chunk(ahead, self.settings.budget)[0].steps)
+        timeline = planner.compile(program, steps, seen=frozenset(state.seen), resume=resume, tail=False)
+        after = program.following(steps[-1] + 1)
+        state.step = index
+        state.phase = resume.phase if resume else 0
+        state.elapsed = resume.elapsed if resume else 0.0
+        state.paused = False
+        state.seen = list(dict.fromkeys([*state.seen, *(program.routine.steps[i].id for i in steps)]))[-100:]
+        state.last = Last(sent_at=now, marks=timeline.marks().to_list(), after=after)
+        reply.parts.append(timeline)
+        if after is None:
+            reply.say(voice.say("player.routine_complete"))
+            reply.reprompt = voice.say("player.another_reprompt")
+            state.awaiting = Awaiting.ANOTHER
+            return reply
+        name = program.routine.steps[after].name
+        reply.say(voice.say("player.handsfree_prompt" if state.handsfree else "player.next_prompt", name=name))
+        reply.reprompt = voice.say("player.next_reprompt", name=name)
+        state.awaiting = Awaiting.CONTINUE
+        return reply
+
+    def finished(self, state: PlayerState, voice: Voice, reply: Reply | None = None) -> Reply:
+        """The routine has nothing left: say so and offer another."""
+        reply = reply or Reply()
+        reply.say(voice.say("player.already_done"))
+        reply.reprompt = voice.say("player.another_reprompt")
+        state.awaiting = Awaiting.ANOTHER
+        state.last = None
+        return reply
+
+    # ----- commands -------------------------------------------------------------------
+
+    def next(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Go to the step after the one being narrated (or the one up next when it ended)."""
+        position, interrupted = self.here(state, now)
+        if position is not None and (interrupted or state.paused):
+            position = Position(position.step + 1)
+        return self.narrate(state, voice, position, now)
+
+    def previous(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Go back one step from the current one (the one being narrated, or up next)."""
+        program = self._state_program(state, voice)
+        position, _ = self.here(state, now)
+        current = program.following(position.step) if position is not None else None
+        earlier = program.preceding(len(program.routine.steps) if current is None else current)
+        reply = Reply()
+        if earlier is None:
+            reply.say(voice.say("player.first_step"))
+            earlier = program.included[0]
+        return self.narrate(state, voice, Position(earlier), now, reply)
+
+    def repeat(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Say the step being heard (or the last one heard) again from its start, in full."""
+        program = self._state_program(state, voice)
+        position, interrupted = self.here(state, now)
+        if (interrupted or state.paused) and position is not None:
+            index = program.following(position.step)
+        elif state.last is not None and state.last.after is not None:
+            index = program.preceding(state.last.after)
+        elif state.last is not None:
+            index = program.included[-1]
+        else:
+            index = program.following(state.step)
+        if index is None:
+            index = program.included[-1]
+        step_id = program.routine.steps[index].id
+        state.seen = [s for s in state.seen if s != step_id]
+        return self.narrate(state, voice, Position(index), now)
+
+    def start_over(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Back to the first step."""
+        program = self._state_program(state, voice)
+        reply = Reply().say(voice.say("player.start_over"))
+        return self.narrate(state, voice, Position(program.included[0]), now, reply)
+
+    def hold(self, state: PlayerState, voice: Voice, now: float) -> Position | None:
+        """Stop the narration where the listener is and remember the spot."""
+        position, _ = self.here(state, now)
+        if position is None:
+            return None
+        program = self._state_program(state, voice)
+        index = program.following(position.step)
+        if index is None:
+            return None
+        if index != position.step:
+            position = Position(index)
+        state.step, state.phase, state.elapsed = position.step, position.phase, position.elapsed
+        state.paused = True
+        state.last = None
+        state.awaiting = None
+        return position
+
+    def pause(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Pause where the listener is; say where and how to resume."""
+        position = self.hold(state, voice, now)
+        if position is None:
+            return self.finished(state, voice)
+        reply = Reply().say(self._where(state, voice, position, "player.paused"))
+        reply.reprompt = voice.say("player.resume_reprompt")
+        return reply
+
+    def resume(self, state: PlayerState, voice: Voice, now: float, reply: Reply | None = None) -> Reply:
+        """Carry on from where the listener was."""
+        position, _ = self.here(state, now)
+        return self.narrate(state, voice, position, now, reply)
+
+    def time_left(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """How long the rest of the routine takes from here; the narration waits."""
+        position = self.hold(state, voice, now)
+        if position is None:
+            return self.finished(state, voice)
+        program = self._state_program(state, voice)
+        planner = self.planner(voice, state.verbosity)
+        rest = planner.compile(program, [i for i in program.included if i >= position.step], resume=position)
+        count = len(program.included)
+        number = program.included.index(position.step) + 1
+        reply = Reply().say(voice.say("player.time_left", left=voice.duration(rest.duration), number=number, count=count))
+        reply.say(voice.say("player.resume_hint"))
+        reply.reprompt = voice.say("player.resume_reprompt")
+        return reply
+
+    def where(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Name the current step; the narration waits."""
+        position = self.hold(state, voice, now)
+        if position is None:
+            return self.finished(state, voice)
+        reply = Reply().say(self._where(state, voice, position, "player.where"))
+        reply.reprompt = voice.say("player.resume_reprompt")
+        return reply
+
+    def _where(self, state: PlayerState, voice: Voice, position: Position, key: str) -> str:
+        program = self._state_program(state, voice)
+        step = program.routine.steps[position.step]
+        number = program.included.index(position.step) + 1
+        text = voice.say(key, number=number, count=len(program.included), name=step.name, short=step.short)
+        if position.elapsed:
+            dose = program.doses[position.step]
+            assert dose is not None
+            left = max(dose.active() - position.elapsed, 0)
+            text += " " + voice.say("player.left_in_phase", left=voice.duration(left))
+        return text + " " + voice.say("player.resume_hint")
+
+    def adjust(self, state: PlayerState, voice: Voice, now: float, change: str) -> Reply:
+        """Slower, faster, shorter or more detail: change the setting and carry on from here."""
+        position = self.hold(state, voice, now)
+        if change == "slower":
+            state.pace = clamp_pace(state.pace * PACE_STEP)
+        elif change == "faster":
+            state.pace = clamp_pace(state.pace / PACE_STEP)
+        elif change == "shorter":
+            state.verbosity = Verbosity.QUIET if state.verbosity is Verbosity.SHORT else Verbosity.SHORT
+        elif change == "detail":
+            state.verbosity = Verbosity.FULL
+            if position is not None:
+                step_id = self._state_program(state, voice).routine.steps[position.step].id
+                state.seen = [s for s in state.seen if s != step_id]
+        limit = (change == "slower" and state.pace == PACE_MAX) or (change == "faster" and state.pace == PACE_MIN)
+        reply = Reply().say(voice.say(f"player.{change}_limit" if limit else f"player.{change}"))
+        if position is None:
+            return self.finished(state, voice, reply)
+        return self.narrate(state, voice, position, now, reply)
+
+    def keep_going(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Hands-free: narrate as many whole steps per response as fit."""
+        position, interrupted = self.here(state, now)
+        state.handsfree = True
+        return self.narrate(state, voice, position, now, Reply().say(voice.say("player.handsfree_on")))
+
+    def stop(self, state: PlayerState, voice: Voice, now: float) -> str | None:
+        """Where the listener stopped, to say as the session ends (None when not mid-routine)."""
+        position = self.hold(state, voice, now)
+        if position is None:
+            return None
+        program = self._state_program(state, voice)
+        step = program.routine.steps[position.step]
+        number = program.included.index(position.step) + 1
+        return voice.say("player.stopped_at", number=number, name=step.name, title=program.routine.title)

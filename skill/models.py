@@ -1,0 +1,84 @@
+"""Interaction models: ASK CLI JSON per locale, generated from interaction_models/source.yaml and the routines."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from skill.core.paths import DATA_DIR
+from skill.core.routines import Library, load_library
+
+MODELS_DIR = DATA_DIR.parent / "interaction_models"
+SOURCE = MODELS_DIR / "source.yaml"
+INVOCATION = "back coach"
+LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+# Words spelled differently outside the US; Alexa transcribes speech with the local spelling.
+COMMONWEALTH = {"favorite": "favourite", "favorites": "favourites", "color": "colour", "center": "centre"}
+
+
+def _spell(text: str, locale: str) -> str:
+    if locale == "en-US":
+        return text
+    return re.sub(r"[a-z]+", lambda m: COMMONWEALTH.get(m.group(0), m.group(0)), text)
+
+
+def _routine_type(library: Library) -> dict[str, Any]:
+    values = []
+    for routine in library:
+        name = re.sub(r"[^a-z' ]+", " ", routine.title.lower()).strip()
+        synonyms = sorted({s.lower() for s in routine.synonyms} - {name})
+        values.append({"id": routine.id, "name": {"value": name, "synonyms": synonyms}})
+    return {"name": "ROUTINE", "values": values}
+
+
+def build(locale: str, source: dict[str, Any] | None = None, library: Library | None = None) -> dict[str, Any]:
+    """The interaction model document for one locale."""
+    source = source or yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    library = library or load_library()
+    intents = []
+    for name, spec in source["intents"].items():
+        intent: dict[str, Any] = {"name": name, "samples": [_spell(s, locale) for s in spec.get("samples") or []]}
+        slots = spec.get("slots") or {}
+        if slots:
+            intent["slots"] = [{"name": slot, "type": kind} for slot, kind in slots.items()]
+        intents.append(intent)
+    types = [_routine_type(library)]
+    for type_name, entries in source["slot_types"].items():
+        values = [
+            {
+                "id": e["id"],
+                "name": {"value": _spell(e["value"], locale), "synonyms": [_spell(s, locale) for s in e.get("synonyms", [])]},
+            }
+            for e in entries
+        ]
+        types.append({"name": type_name, "values": values})
+    return {"interactionModel": {"languageModel": {"invocationName": INVOCATION, "intents": intents, "types": types}}}
+
+
+def render(model: dict[str, Any]) -> str:
+    """The model as the JSON text stored in the repository."""
+    return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_all(directory: Path = MODELS_DIR) -> list[Path]:
+    """Regenerate every locale's model file; returns the paths written."""
+    source = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    library = load_library()
+    paths = []
+    for locale in LOCALES:
+        path = directory / f"{locale}.json"
+        path.write_text(render(build(locale, source, library)), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def load(locale: str) -> dict[str, Any]:
+    """The stored model for a locale (en-US when the locale has none)."""
+    path = MODELS_DIR / f"{locale}.json"
+    if not path.is_file():
+        path = MODELS_DIR / "en-US.json"
+    return json.loads(path.read_text(encoding="utf-8"))
