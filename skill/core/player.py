@@ -268,20 +268,8 @@ class Player:
             position = Position(position.step + 1)
         return self.narrate(state, voice, position, now)
 
-    def previous(self, state: PlayerState, voice: Voice, now: float) -> Reply:
-        """Go back one step from the current one (the one being narrated, or up next)."""
-        program = self._state_program(state, voice)
-        position, _ = self.here(state, now)
-        current = program.following(position.step) if position is not None else None
-        earlier = program.preceding(len(program.routine.steps) if current is None else current)
-        reply = Reply()
-        if earlier is None:
-            reply.say(voice.say("player.first_step"))
-            earlier = program.included[0]
-        return self.narrate(state, voice, Position(earlier), now, reply)
-
-    def repeat(self, state: PlayerState, voice: Voice, now: float) -> Reply:
-        """Say the step being heard (or the last one heard) again from its start, in full."""
+    def current(self, state: PlayerState, voice: Voice, now: float) -> int:
+        """The step being heard, or (when the narration ended) the last step heard."""
         program = self._state_program(state, voice)
         position, interrupted = self.here(state, now)
         if (interrupted or state.paused) and position is not None:
@@ -292,8 +280,22 @@ class Player:
             index = program.included[-1]
         else:
             index = program.following(state.step)
-        if index is None:
-            index = program.included[-1]
+        return program.included[-1] if index is None else index
+
+    def previous(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Go back to the step before the current one."""
+        program = self._state_program(state, voice)
+        earlier = program.preceding(self.current(state, voice, now))
+        reply = Reply()
+        if earlier is None:
+            reply.say(voice.say("player.first_step"))
+            earlier = program.included[0]
+        return self.narrate(state, voice, Position(earlier), now, reply)
+
+    def repeat(self, state: PlayerState, voice: Voice, now: float) -> Reply:
+        """Say the current step again from its start, with the full instruction."""
+        program = self._state_program(state, voice)
+        index = self.current(state, voice, now)
         step_id = program.routine.steps[index].id
         state.seen = [s for s in state.seen if s != step_id]
         return self.narrate(state, voice, Position(index), now)
