@@ -12,13 +12,21 @@ from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.handlers import HANDLERS, ErrorHandler, UnhandledRequestHandler
 from skill.alexa.interceptors import RequestLogInterceptor, ResponseLogInterceptor, SaveStateInterceptor, TurnInterceptor
+from skill.core.faq import Matcher, load_entries
 from skill.core.player import Player, Settings
 from skill.core.routines import Library, load_library
 
 
-def build_skill(library: Library | None = None, settings: Settings | None = None, skill_id: str | None = None) -> CustomSkill:
+def build_skill(
+    library: Library | None = None,
+    settings: Settings | None = None,
+    skill_id: str | None = None,
+    faq: Matcher | None = None,
+) -> CustomSkill:
     """A ready skill; pass a skill id to refuse requests meant for another skill."""
-    player = Player(library or load_library(), settings)
+    library = library or load_library()
+    player = Player(library, settings)
+    faq = faq or Matcher(load_entries(routine_ids={r.id for r in library}))
     builder = SkillBuilder()
     if skill_id:
         builder.skill_id = skill_id
@@ -27,7 +35,7 @@ def build_skill(library: Library | None = None, settings: Settings | None = None
     builder.add_request_handler(UnhandledRequestHandler())
     builder.add_exception_handler(ErrorHandler())
     builder.add_global_request_interceptor(RequestLogInterceptor())
-    builder.add_global_request_interceptor(TurnInterceptor(player))
+    builder.add_global_request_interceptor(TurnInterceptor(player, faq))
     builder.add_global_response_interceptor(SaveStateInterceptor())
     builder.add_global_response_interceptor(ResponseLogInterceptor())
     return builder.create()

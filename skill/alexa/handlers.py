@@ -12,6 +12,7 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import IntentRequest, Response
 
 from skill.alexa.turn import LAST_SPEECH_KEY, Turn, respond, slot
+from skill.core.faq import Match
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
@@ -118,6 +119,10 @@ class StartRoutineIntentHandler(_Intent):
             equipment=Equipment(equipment_id) if equipment_id in Equipment.__members__.values() else None,
             seconds=parse_duration(spoken_duration),
         )
+        if request.empty and not unknown and turn.state.offer:
+            offered = turn.player.library.get(turn.state.offer)
+            if offered is not None:
+                return respond(handler_input, turn.player.start(turn.state, voice, offered, None, turn.now))
         if request.empty:
             reply = Reply()
             if unknown:
@@ -332,6 +337,87 @@ class MoreDetailIntentHandler(_Adjust):
     intent, change = "MoreDetailIntent", "detail"
 
 
+def _answer(turn: Turn, match: Match, asked: str) -> Reply:
+    """Speak the urgent answer first when a red flag is touched, then the best answer, or decline."""
+    voice, state = turn.voice, turn.state
+    in_routine = _in_routine(turn) and state.awaiting is not Awaiting.SAFETY
+    if in_routine:
+        turn.player.hold(state, voice, turn.now)
+    reply = Reply()
+    if match.urgent is not None:
+        reply.say(match.urgent.answer)
+    entry = match.entry
+    if entry is not None and entry is not match.urgent:
+        reply.say(entry.answer)
+    if entry is None and match.urgent is None:
+        log.info("question not answered: %r (%s)", asked, match.why)
+        if turn.faq.in_domain(asked):
+            first, second = turn.faq.suggestions(2)
+            reply.say(voice.say("faq.unknown", first=first.questions[0], second=second.questions[0]))
+        else:
+            reply.say(voice.say("faq.out_of_scope"))
+    shown = entry or match.urgent
+    state.answer = shown.id if shown is not None else None
+    if shown is not None and shown.more:
+        reply.say(voice.say("faq.more_hint"))
+    offered = next((turn.player.library.get(r) for r in (shown.routines if shown else ()) if turn.player.library.get(r)), None)
+    if offered is not None and not in_routine:
+        state.offer = offered.id
+        reply.say(voice.say("faq.offer_routine", title=offered.title))
+    if in_routine:
+        reply.say(voice.say("player.resume_hint"))
+        reply.reprompt = voice.say("player.resume_reprompt")
+    else:
+        reply.say(voice.say("faq.anything_else"))
+        reply.reprompt = voice.say("skill.what_next_reprompt")
+    return reply
+
+
+class QuestionIntentHandler(_Intent):
+    """A free-form question: the best quick answer, an honest "don't know", or a polite decline."""
+
+    intent = "QuestionIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        asked, _ = slot(handler_input, "query")
+        asked = asked or ""
+        return respond(handler_input, _answer(turn, turn.faq.match(asked), asked))
+
+
+class TopicIntentHandler(_Intent):
+    """A named topic such as shiatsu or foam rolling."""
+
+    intent = "TopicIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        spoken, topic_id = slot(handler_input, "topic")
+        asked = (topic_id or "").replace("_", " ") or spoken or ""
+        return respond(handler_input, _answer(turn, turn.faq.match(asked), asked))
+
+
+class TellMeMoreIntentHandler(_Intent):
+    """The longer follow-up of the last answer."""
+
+    intent = "TellMeMoreIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        voice, state = turn.voice, turn.state
+        entry = next((e for e in turn.faq.entries if e.id == state.answer), None)
+        reply = Reply()
+        reply.say(entry.more if entry is not None and entry.more else voice.say("faq.no_more"))
+        if _in_routine(turn) and state.awaiting is not Awaiting.SAFETY:
+            turn.player.hold(state, voice, turn.now)
+            reply.say(voice.say("player.resume_hint"))
+            reply.reprompt = voice.say("player.resume_reprompt")
+        else:
+            reply.say(voice.say("faq.anything_else"))
+            reply.reprompt = voice.say("skill.what_next_reprompt")
+        return respond(handler_input, reply)
+
+
 class HelpIntentHandler(_Intent):
     """Help: inside a routine it explains navigation; outside, what the skill can do."""
 
@@ -471,6 +557,9 @@ HANDLERS: tuple[type[AbstractRequestHandler], ...] = (
     FasterIntentHandler,
     ShorterIntentHandler,
     MoreDetailIntentHandler,
+    QuestionIntentHandler,
+    TopicIntentHandler,
+    TellMeMoreIntentHandler,
     HelpIntentHandler,
     StopIntentHandler,
     CancelIntentHandler,

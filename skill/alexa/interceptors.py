@@ -10,6 +10,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 
 from skill.alexa.turn import STATE_KEY, Turn, request_time
+from skill.core.faq import Matcher
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Player, restore
 
@@ -24,8 +25,9 @@ def _locale(handler_input: HandlerInput) -> str:
 class TurnInterceptor(AbstractRequestInterceptor):
     """Attaches the turn: the locale's voice, the restored player state and the request time."""
 
-    def __init__(self, player: Player) -> None:
+    def __init__(self, player: Player, faq: Matcher) -> None:
         self.player = player
+        self.faq = faq
 
     def process(self, handler_input: HandlerInput) -> None:
         envelope = handler_input.request_envelope
@@ -36,7 +38,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
         if reset is not None:
             log.warning("stored state reset (%s)", reset)
         handler_input.attributes_manager.request_attributes["turn"] = Turn(
-            state=state, voice=voice, player=self.player, now=request_time(handler_input), reset=reset
+            state=state, voice=voice, player=self.player, faq=self.faq, now=request_time(handler_input), reset=reset
         )
 
 

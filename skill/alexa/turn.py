@@ -12,6 +12,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 
+from skill.core.faq import Matcher
 from skill.core.phrases import Voice
 from skill.core.player import Player, PlayerState, Reply, Reset
 from skill.core.ssml import render_segments
@@ -32,6 +33,7 @@ class Turn:
     state: PlayerState
     voice: Voice
     player: Player
+    faq: Matcher
     now: float
     reset: Reset | None = None
 

@@ -67,6 +67,9 @@ class PlayerState(BaseModel):
     seen: list[str] = Field(default_factory=list, max_length=100)
     awaiting: Awaiting | None = None
     offer: str | None = None
+    """Routine offered for a "yes" or "start that routine"."""
+    answer: str | None = None
+    """Id of the last quick answer, for "tell me more"."""
     last: Last | None = None
 
     @field_validator("pace")
