@@ -87,7 +87,7 @@ def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="backcoach", description="Back Coach: a voice coach for self-massage and stretching.")
-    parser.add_argument("--locale", default="en-US")
+    parser.add_argument("--locale", default=None, help="en-US (default), en-GB, en-CA, en-AU or en-IN")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the routines").set_defaults(func=cmd_list)
     plan = sub.add_parser("plan", help="dry run: what would be said, when, and for how long")
@@ -97,12 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_arguments(demo, routine_required=False)
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("models", help="regenerate the interaction models").set_defaults(func=cmd_models)
+    from skill.simulator.cli import add_commands
+
+    add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `backcoach` console script."""
     args = build_parser().parse_args(argv)
+    if args.command != "say":
+        args.locale = args.locale or "en-US"
     return int(args.func(args) or 0)
 
 

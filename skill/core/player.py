@@ -398,8 +398,10 @@ class Player:
 
     def keep_going(self, state: PlayerState, voice: Voice, now: float) -> Reply:
         """Hands-free: narrate as many whole steps per response as fit."""
-        position, interrupted = self.here(state, now)
+        position, _ = self.here(state, now)
         state.handsfree = True
+        if position is None:
+            return self.finished(state, voice)
         return self.narrate(state, voice, position, now, Reply().say(voice.say("player.handsfree_on")))
 
     def stop(self, state: PlayerState, voice: Voice, now: float) -> str | None:

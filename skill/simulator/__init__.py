@@ -1,0 +1,1 @@
+"""Offline simulator: local understanding, Alexa-like sessions, response checks and local speech."""

@@ -1,0 +1,231 @@
+"""Command-line front ends of the simulator: talk, say, render and dialog."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from skill.envelopes import Session
+from skill.simulator.dialog import ScriptError, run
+from skill.simulator.driver import Exchange, Simulator, SimulatorError, Transport, in_process, over_http
+from skill.simulator.speaker import Speaker, SpeechUnavailable, open_speaker
+from skill.simulator.ssml_reader import Piece, read
+
+
+def _transport(args: argparse.Namespace) -> Transport:
+    return over_http(args.url) if getattr(args, "url", None) else in_process()
+
+
+def _print_exchange(exchange: Exchange, explain: bool) -> None:
+    if exchange.note:
+        print(f"  ({exchange.note})")
+    if explain and exchange.heard is not None:
+        heard = exchange.heard
+        print(f"  heard: {heard.kind} {heard.intent or ''}")
+        for line in heard.explain:
+            print(f"    {line}")
+    request = exchange.request.get("request", {})
+    if request.get("type") == "SessionEndedRequest":
+        print(f"  [session ended: {request.get('reason')}]")
+    if exchange.speech:
+        print(f"coach: {exchange.speech}")
+    for warning in exchange.warnings:
+        print(f"  WARNING: {warning}")
+    if exchange.end_session and request.get("type") != "SessionEndedRequest":
+        print("  [session closed]")
+
+
+def cmd_talk(args: argparse.Namespace) -> int:
+    """Interactive session: type what you would say; the coach answers in text and speech."""
+    speaker: Speaker | None = None
+    if not args.text or args.save_audio:
+        speaker, reason = open_speaker(speed=args.speed)
+        if speaker is None:
+            print(f"(text only: {reason})")
+    simulator = Simulator(_transport(args), Session(locale=args.locale))
+    print("Back Coach simulator. Say 'open back coach' to begin, 'exit' to end the session, Ctrl-D to quit.")
+    turn = 0
+    while True:
+        try:
+            line = input("you: ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not line:
+            continue
+        try:
+            exchanges = simulator.say(line)
+        except SimulatorError as exc:
+            print(f"  ERROR: {exc}")
+            continue
+        for exchange in exchanges:
+            _print_exchange(exchange, args.explain)
+            if not exchange.pieces:
+                continue
+            turn += 1
+            speaker = _voice(speaker, exchange.pieces, args, turn)
+
+
+def _voice(speaker: Speaker | None, pieces: list[Piece], args: argparse.Namespace, turn: int) -> Speaker | None:
+    """Save and/or play one answer; on failure say why once and carry on in text."""
+    if speaker is None:
+        return None
+    try:
+        if args.save_audio:
+            path = Path(args.save_audio) / f"turn-{turn:03d}.wav"
+            seconds = speaker.write_wav(pieces, path)
+            print(f"  (saved {path}, {seconds:.1f}s)")
+        if not args.text:
+            speaker.play(pieces)
+    except SpeechUnavailable as exc:
+        print(f"(text only from now on: {exc})")
+        return None
+    return speaker
+
+
+def _load_session(path: Path, locale: str | None) -> tuple[Session, float]:
+    if not path.is_file():
+        return Session(locale=locale or "en-US"), 0.0
+    try:
+        data = json.loads(path.read_text())
+        session = Session(
+            locale=locale or data["locale"],
+            user_id=data["user_id"],
+            device_id=data["device_id"],
+            session_id=data.get("session_id"),
+            attributes=data.get("attributes") or {},
+            clock=datetime.fromisoformat(data["clock"]),
+        )
+        return session, float(data.get("speech_seconds", 0.0))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SimulatorError(f"{path}: not a session file ({exc}); delete it to start afresh") from exc
+
+
+def _save_session(path: Path, simulator: Simulator) -> None:
+    session = simulator.session
+    data = {
+        "locale": session.locale, "user_id": session.user_id, "device_id": session.device_id,
+        "session_id": session.session_id, "attributes": session.attributes,
+        "clock": session.clock.isoformat(), "speech_seconds": simulator.speech_seconds,
+    }
+    path.write_text(json.dumps(data, indent=2))
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    """One turn; with --session the session and user persist in a file between calls."""
+    try:
+        if args.session:
+            session, spoken = _load_session(Path(args.session), args.locale)
+        else:
+            session, spoken = Session(locale=args.locale or "en-US"), 0.0
+        simulator = Simulator(_transport(args), session, speech_seconds=spoken)
+        exchanges = simulator.say(args.utterance, args.wait)
+    except SimulatorError as exc:
+        print(f"backcoach: {exc}", file=sys.stderr)
+        return 1
+    if args.session:
+        _save_session(Path(args.session), simulator)
+    if not exchanges:
+        print("backcoach: no session is open, so there was nothing to exit", file=sys.stderr)
+        return 0
+    if args.json:
+        print(json.dumps(exchanges[-1].summary()))
+    else:
+        for exchange in exchanges:
+            _print_exchange(exchange, args.explain)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """The whole routine as the skill narrates it hands-free, to one WAV file."""
+    from skill.core.routines import load_library
+
+    library = load_library()
+    routine = library.get(args.routine)
+    if routine is None:
+        print(f"backcoach: no routine '{args.routine}'. Known: {', '.join(r.id for r in library)}", file=sys.stderr)
+        return 2
+    simulator = Simulator(in_process(), Session(locale=args.locale))
+    pieces: list[Piece] = []
+    steps = len(routine.steps)
+    script = [f"ask back coach to start the {routine.title}", "yes", "keep going"]
+    for line in script:
+        exchange = simulator.say(line)[-1]
+        state = exchange.response.get("sessionAttributes", {}).get("player") or {}
+        if line == "yes" and state.get("awaiting") != "continue" and not routine.safety:
+            continue
+        if line == "keep going" or state.get("awaiting") == "continue":
+            break
+    pieces += exchange.pieces
+    while not exchange.end_session and (exchange.response.get("sessionAttributes", {}).get("player") or {}).get("awaiting") == "continue":
+        done = (exchange.response["sessionAttributes"]["player"]["last"] or {}).get("after") or steps
+        _progress(done, steps)
+        exchange = simulator.say("keep going")[-1]
+        pieces += exchange.pieces
+    _progress(steps, steps)
+    print(file=sys.stderr)
+    speaker, reason = open_speaker(speed=args.speed)
+    if speaker is None:
+        print(f"backcoach: cannot render audio: {reason}", file=sys.stderr)
+        return 1
+    seconds = speaker.write_wav(pieces, Path(args.out))
+    print(f"wrote {args.out}: {seconds / 60:.1f} minutes")
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] step {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_dialog(args: argparse.Namespace) -> int:
+    """Run conversation scripts; one line each, then 'N passed, N failed'."""
+    transport = _transport(args)
+    passed = failed = 0
+    for name in args.files:
+        try:
+            outcome = run(Path(name), transport)
+        except ScriptError as exc:
+            print(f"FAIL {name}: {exc}")
+            failed += 1
+            continue
+        if outcome.passed:
+            passed += 1
+            print(f"PASS {outcome.name}")
+        else:
+            failed += 1
+            print(f"FAIL {outcome.name}: {outcome.failure}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register talk, say, render and dialog on the main parser."""
+    talk = sub.add_parser("talk", help="talk to the skill: type what you would say")
+    talk.add_argument("--text", action="store_true", help="text only, no speech")
+    talk.add_argument("--save-audio", metavar="DIR", help="write each answer to DIR/turn-NNN.wav")
+    talk.add_argument("--speed", type=float, default=1.0, help="shorten silences by this factor for quick listening")
+    talk.add_argument("--explain", action="store_true", help="show how each phrase was understood")
+    talk.add_argument("--url", help="talk to a running skill endpoint instead of in-process")
+    talk.set_defaults(func=cmd_talk)
+    say = sub.add_parser("say", help="one turn (script a conversation with --session)")
+    say.add_argument("utterance")
+    say.add_argument("--session", metavar="FILE", help="keep the session and user in this file between calls")
+    say.add_argument("--json", action="store_true", help="print the request and response as JSON")
+    say.add_argument("--wait", type=float, help="seconds after the last answer (default: once it has been heard)")
+    say.add_argument("--explain", action="store_true")
+    say.add_argument("--url")
+    say.set_defaults(func=cmd_say)
+    render = sub.add_parser("render", help="the whole routine, narrated hands-free, to a WAV file")
+    render.add_argument("routine")
+    render.add_argument("--out", default="routine.wav")
+    render.add_argument("--speed", type=float, default=1.0)
+    render.set_defaults(func=cmd_render)
+    dialog = sub.add_parser("dialog", help="run conversation scripts")
+    dialog.add_argument("files", nargs="+")
+    dialog.add_argument("--url")
+    dialog.set_defaults(func=cmd_dialog)

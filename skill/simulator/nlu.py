@@ -1,0 +1,289 @@
+"""Local understanding built from an interaction model: text to intent, slots and entity resolution."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from skill import models
+from skill.core.paths import DATA_DIR
+from skill.envelopes import SlotValue
+from skill.simulator.numbers import parse_duration, parse_number
+
+ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
+FALLBACK = "AMAZON.FallbackIntent"
+MAX_SLOT_WORDS = 12
+FUZZY_RESOLUTION = 88
+"""Least rapidfuzz score for a slot value to resolve to a near-miss synonym."""
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words with apostrophes kept, punctuation dropped."""
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)*", text.lower().replace("\u2019", "'"))
+
+
+@dataclass
+class _Node:
+    words: dict[str, _Node] = field(default_factory=dict)
+    slots: dict[tuple[str, str], _Node] = field(default_factory=dict)
+    ends: list[tuple[str, str, int]] = field(default_factory=list)
+    """(intent, sample, number of literal words) for samples ending here."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """An utterance's words and the positions of those that are not articles."""
+
+    all: list[str]
+    kept: list[int]
+
+    def word(self, at: int) -> str:
+        return self.all[self.kept[at]]
+
+    def span(self, start: int, end: int) -> list[str]:
+        """Original words for kept positions start..end, with the articles just before them."""
+        first = self.kept[start - 1] + 1 if start > 0 else 0
+        return self.all[first : self.kept[end - 1] + 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What the simulator heard: the request kind, the intent and slots, and why."""
+
+    kind: str
+    """LaunchRequest, IntentRequest or SessionEndedRequest."""
+    intent: str | None = None
+    slots: dict[str, SlotValue] = field(default_factory=dict)
+    sample: str | None = None
+    score: float = 0.0
+    one_shot: bool = False
+    """Said with the invocation ("ask back coach to ..."): opens a session if none is open."""
+    explain: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    intent: str
+    sample: str
+    slots: dict[str, SlotValue]
+    score: float
+
+
+class Understander:
+    """Matches text against every sample utterance of a locale's model, most specific match first."""
+
+    def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None) -> None:
+        alexa = alexa or yaml.safe_load(ALEXA.read_text(encoding="utf-8"))
+        language = model["interactionModel"]["languageModel"]
+        self.invocation = tokens(language["invocationName"])
+        self.fillers = frozenset(alexa["fillers"])
+        self.articles = frozenset(alexa["articles"])
+        self.openers = sorted((tokens(o) for o in alexa["polite_openers"]), key=len, reverse=True)
+        self.launch_words = [tokens(w) for w in alexa["invocation"]["launch"]]
+        self.one_shot_words = [tokens(w) for w in alexa["invocation"]["one_shot"]]
+        self.joiners = [tokens(w) for w in alexa["invocation"]["one_shot_joiners"]]
+        self.exit_words = {" ".join(tokens(w)) for w in alexa["invocation"]["exit"]}
+        self.types: dict[str, dict[str, tuple[str, str]]] = {}
+        for slot_type in language.get("types", []):
+            table: dict[str, tuple[str, str]] = {}
+            for value in slot_type["values"]:
+                name = value["name"]["value"]
+                for said in (name, *value["name"].get("synonyms", [])):
+                    table.setdefault(self._key(said), (value["id"], name))
+            self.types[slot_type["name"]] = table
+        self.root = _Node()
+        self.intents: set[str] = set()
+        for intent in language["intents"]:
+            self.intents.add(intent["name"])
+            kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
+            for sample in intent.get("samples", []):
+                self._add(intent["name"], sample, kinds)
+        for name, phrases in alexa["built_in_intents"].items():
+            if name in self.intents:
+                for phrase in phrases:
+                    self._add(name, phrase, {})
+
+    def _key(self, text: str) -> str:
+        return " ".join(w for w in tokens(text) if w not in self.articles)
+
+    def _add(self, intent: str, sample: str, kinds: dict[str, str]) -> None:
+        node = self.root
+        literal = 0
+        for part in re.findall(r"\{\w+\}|[^\s{}]+", sample.lower()):
+            if part.startswith("{"):
+                name = part[1:-1]
+                node = node.slots.setdefault((name, kinds.get(name, "AMAZON.SearchQuery")), _Node())
+                continue
+            for word in tokens(part):
+                if word in self.articles:
+                    continue
+                node = node.words.setdefault(word, _Node())
+                literal += 1
+        node.ends.append((intent, sample, literal))
+
+    # ----- public -----------------------------------------------------------------------
+
+    def understand(self, text: str, in_session: bool = True) -> Understanding:
+        """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
+        words = [w for w in tokens(text) if w not in self.fillers]
+        if " ".join(words) in self.exit_words:
+            return Understanding("SessionEndedRequest", explain=("exit phrase",))
+        invoked = self._invocation(words)
+        if invoked is not None:
+            rest = invoked
+            if not rest:
+                return Understanding("LaunchRequest", explain=("invocation: open the skill",))
+            found = self.match(" ".join(rest))
+            return Understanding(
+                "IntentRequest", found.intent, found.slots, found.sample, found.score, True,
+                ("invocation with a request", *found.explain),
+            )
+        return self.match(" ".join(words))
+
+    def match(self, text: str) -> Understanding:
+        """The best intent for the text, or FallbackIntent when nothing matches."""
+        words = [w for w in tokens(text) if w not in self.fillers]
+        candidates = self._candidates(words, 0.0)
+        trimmed = self._without_opener(words)
+        if trimmed is not None:
+            candidates += self._candidates(trimmed, 2.0)
+        candidates = [c for c in candidates if c.score > 0]
+        if not candidates:
+            return Understanding("IntentRequest", FALLBACK, explain=(f"no sample matches '{' '.join(words)}'",))
+        ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+        best = ranked[0]
+        why = tuple(
+            f"{c.score:6.1f}  {c.intent:<26} '{c.sample}'  {self._show(c.slots)}" for c in ranked[:5]
+        )
+        return Understanding("IntentRequest", best.intent, best.slots, best.sample, best.score, explain=why)
+
+    # ----- internals --------------------------------------------------------------------
+
+    @staticmethod
+    def _show(slots: dict[str, SlotValue]) -> str:
+        return " ".join(f"{k}={v.value!r}" + (f"->{v.id}" if v.id else "") for k, v in slots.items())
+
+    def _starts(self, words: list[str], prefix: list[str]) -> bool:
+        return words[: len(prefix)] == prefix
+
+    def _without_opener(self, words: list[str]) -> list[str] | None:
+        for opener in self.openers:
+            if self._starts(words, opener) and len(words) > len(opener):
+                return words[len(opener) :]
+        return None
+
+    def _invocation(self, words: list[str]) -> list[str] | None:
+        """The words after "open back coach" / "ask back coach to", or None if not an invocation."""
+        name = self.invocation
+        for verbs, joiners in ((self.launch_words, [["and"], ["to"]]), (self.one_shot_words, self.joiners)):
+            for verb in verbs:
+                head = verb + name
+                if not self._starts(words, head):
+                    continue
+                rest = words[len(head) :]
+                for joiner in joiners:
+                    if self._starts(rest, joiner) and len(rest) > len(joiner) and joiner not in (["how"], ["what"]):
+                        return rest[len(joiner) :]
+                return rest
+        return None
+
+    def _candidates(self, words: list[str], penalty: float) -> list[_Candidate]:
+        # Articles are matched loosely: dropped from the walk, but slot values keep them
+        # ("half an hour"), taken from the original words between the neighbouring literals.
+        kept = [i for i, w in enumerate(words) if w not in self.articles]
+        found: list[_Candidate] = []
+        self._walk(self.root, _Words(words, kept), 0, {}, found, penalty)
+        return found
+
+    def _walk(
+        self,
+        node: _Node,
+        words: _Words,
+        at: int,
+        filled: dict[str, tuple[str, list[str]]],
+        found: list[_Candidate],
+        penalty: float,
+    ) -> None:
+        if at == len(words.kept):
+            for intent, sample, literal in node.ends:
+                candidate = self._score(intent, sample, literal, filled, penalty)
+                if candidate is not None:
+                    found.append(candidate)
+            return
+        child = node.words.get(words.word(at))
+        if child is not None:
+            self._walk(child, words, at + 1, filled, found, penalty)
+        for (name, kind), child in node.slots.items():
+            for end in range(at + 1, min(len(words.kept), at + MAX_SLOT_WORDS) + 1):
+                self._walk(child, words, end, {**filled, name: (kind, words.span(at, end))}, found, penalty)
+
+    def _score(
+        self, intent: str, sample: str, literal: int, filled: dict[str, tuple[str, list[str]]], penalty: float
+    ) -> _Candidate | None:
+        score = 10.0 * literal - penalty
+        slots: dict[str, SlotValue] = {}
+        resolved_any = False
+        for name, (kind, said) in filled.items():
+            text = " ".join(said)
+            if kind == "AMAZON.SearchQuery":
+                slots[name] = SlotValue(text)
+                score += 1.0 - 0.2 * len(said)
+            elif kind == "AMAZON.NUMBER":
+                number = parse_number(said) or parse_number(self._bare(said))
+                if number is None:
+                    return None
+                slots[name] = SlotValue(str(int(number)) if number.is_integer() else str(number))
+                score += 8.0
+            elif kind == "AMAZON.DURATION":
+                duration = parse_duration(text) or parse_duration(" ".join(self._bare(said)))
+                if duration is None:
+                    return None
+                slots[name] = SlotValue(duration)
+                score += 8.0
+            elif kind in self.types:
+                text = " ".join(self._bare(said)) or text
+                resolved = self._resolve(kind, text)
+                if resolved is None:
+                    slots[name] = SlotValue(text, None, kind)
+                    score -= 12.0 + 2.0 * len(said)
+                else:
+                    # A word of a known value counts a little more than a literal word, so
+                    # the longest known name wins ("tennis ball routine" is a routine).
+                    slots[name] = SlotValue(text, resolved[0], kind)
+                    per_word = 10.5 if resolved[1] else 5.0
+                    score += 8.0 + resolved[1] + per_word * len([w for w in said if w not in self.articles])
+                    resolved_any = True
+            else:
+                slots[name] = SlotValue(text)
+        if literal == 0 and not resolved_any:
+            return None  # a bare slot that matched nothing known is not an understanding
+        return _Candidate(intent, sample, slots, score)
+
+    def _bare(self, said: list[str]) -> list[str]:
+        """The words without leading articles ("a 10 minute" to "10 minute")."""
+        start = 0
+        while start < len(said) and said[start] in self.articles:
+            start += 1
+        return said[start:]
+
+    def _resolve(self, kind: str, text: str) -> tuple[str, float] | None:
+        """The id a spoken value resolves to, with a bonus for an exact rather than near match."""
+        table = self.types[kind]
+        key = self._key(text)
+        if key in table:
+            return table[key][0], 1.0
+        near = process.extractOne(key, table.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_RESOLUTION)
+        if near is not None:
+            return table[near[0]][0], 0.0
+        return None
+
+
+@cache
+def understander(locale: str = "en-US") -> Understander:
+    """The understander for a locale's stored interaction model, built once."""
+    return Understander(models.load(locale))

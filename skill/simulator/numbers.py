@@ -1,0 +1,98 @@
+"""Built-in slot values: AMAZON.NUMBER from digits or words, AMAZON.DURATION to ISO-8601."""
+
+from __future__ import annotations
+
+import re
+
+UNITS = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+SCALES = {"hundred": 100, "thousand": 1000}
+UNIT_SECONDS = {
+    "second": 1, "seconds": 1, "sec": 1, "secs": 1,
+    "minute": 60, "minutes": 60, "min": 60, "mins": 60,
+    "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600,
+    "day": 86400, "days": 86400,
+}
+
+
+def parse_number(words: list[str]) -> float | None:
+    """A number said as digits ("12", "2.5") or words ("twenty five", "a hundred"); None if not one."""
+    if not words:
+        return None
+    if len(words) == 1 and re.fullmatch(r"\d+(\.\d+)?", words[0]):
+        return float(words[0])
+    total, current, seen = 0, 0, False
+    for index, word in enumerate(words):
+        if word in UNITS:
+            current += UNITS[word]
+        elif word in TENS:
+            current += TENS[word]
+        elif word in SCALES:
+            current = max(current, 1) * SCALES[word]
+            if SCALES[word] >= 1000:
+                total, current = total + current, 0
+        elif word in ("a", "an") and index == 0 and len(words) > 1 and words[1] in SCALES:
+            current = 1
+        elif word == "and" and seen:
+            continue
+        elif re.fullmatch(r"\d+", word) and not seen:
+            current += int(word)
+        else:
+            return None
+        seen = True
+    return float(total + current) if seen else None
+
+
+def _amount(words: list[str]) -> float | None:
+    """The amount before a unit: a number, 'a'/'an' (one), 'half a'/'half an', 'a quarter of an', with 'and a half'."""
+    text = " ".join(words)
+    extra = 0.0
+    if text.endswith(" and a half"):
+        text, extra = text[: -len(" and a half")], 0.5
+    simple = {"a": 1.0, "an": 1.0, "half a": 0.5, "half an": 0.5, "a half": 0.5, "a quarter of an": 0.25,
+              "a quarter of a": 0.25, "quarter of an": 0.25, "three quarters of an": 0.75, "a couple of": 2.0,
+              "a couple": 2.0, "a few": 3.0}
+    if text in simple:
+        return simple[text] + extra
+    number = parse_number(text.split())
+    return None if number is None else number + extra
+
+
+def parse_duration(text: str) -> str | None:
+    """An ISO-8601 duration as Alexa gives it: "five minutes" PT5M, "90 seconds" PT90S, "an hour and a half" PT1H30M."""
+    words = re.findall(r"[a-z0-9.]+", text.lower().replace("-", " "))
+    parts = {"H": 0.0, "M": 0.0, "S": 0.0}
+    chunk: list[str] = []
+    found = False
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word not in UNIT_SECONDS:
+            chunk.append(word)
+            index += 1
+            continue
+        amount = _amount(chunk[1:] if chunk[:1] == ["and"] else chunk)
+        if amount is None:
+            return None
+        if words[index + 1 : index + 4] == ["and", "a", "half"]:
+            amount += 0.5
+            index += 3
+        seconds = UNIT_SECONDS[word]
+        unit = "H" if seconds >= 3600 else "M" if seconds == 60 else "S"
+        parts[unit] += amount * (seconds / 3600 if seconds >= 3600 else 1)
+        found = True
+        chunk = []
+        index += 1
+    if not found or any(w != "and" for w in chunk):
+        return None
+    # Fractions move down a unit (1.5 hours is 1 hour 30 minutes); whole amounts stay as said.
+    for unit, lower, factor in (("H", "M", 60), ("M", "S", 60)):
+        whole = int(parts[unit])
+        parts[lower] += (parts[unit] - whole) * factor
+        parts[unit] = whole
+    body = "".join(f"{round(v):d}{u}" for u, v in parts.items() if round(v))
+    return "PT" + body if body else None

@@ -1,0 +1,207 @@
+"""Local understanding from the interaction model: samples, slots, resolution, tolerance, fallback."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+
+import pytest
+import yaml
+
+from skill import models
+from skill.simulator.nlu import FALLBACK, Understander, understander
+from skill.simulator.numbers import parse_duration, parse_number
+
+HOLDOUT = yaml.safe_load(open("tests/data/nlu_holdout.yaml"))["cases"]
+
+
+@pytest.fixture(scope="module")
+def nlu() -> Understander:
+    return understander("en-US")
+
+
+def _outcome(nlu: Understander, case: dict) -> bool:
+    heard = nlu.understand(case["text"])
+    got = heard.intent if heard.kind == "IntentRequest" else heard.kind
+    slots = {k: v.id or v.value for k, v in heard.slots.items()}
+    wanted = case.get("slots") or {}
+    return got == case["intent"] and all(str(slots.get(k)) == str(v) for k, v in wanted.items())
+
+
+def test_holdout_phrasings_reach_the_right_intent_and_slots(nlu):
+    assert len(HOLDOUT) >= 100
+    samples = {
+        s.lower() for i in models.load("en-US")["interactionModel"]["languageModel"]["intents"] for s in i["samples"]
+    }
+    assert not [c["text"] for c in HOLDOUT if c["text"].lower() in samples]
+    right = sum(_outcome(nlu, c) for c in HOLDOUT)
+    accuracy = right / len(HOLDOUT)
+    times = []
+    for case in HOLDOUT:
+        start = time.perf_counter()
+        nlu.understand(case["text"])
+        times.append(time.perf_counter() - start)
+    print(f"\nNLU holdout accuracy {right}/{len(HOLDOUT)} = {accuracy:.1%}; median {statistics.median(times) * 1000:.3f} ms")
+    assert accuracy >= 0.95, f"{right}/{len(HOLDOUT)}"
+
+
+def _fill(sample: str, slots: dict[str, str], types: dict[str, list]) -> tuple[str, dict[str, str]]:
+    expected = {}
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        kind = slots[name]
+        if kind == "AMAZON.DURATION":
+            expected[name] = "PT5M"
+            return "five minutes"
+        if kind == "AMAZON.SearchQuery":
+            return "foam rolling my calves"
+        first = types[kind][0]
+        expected[name] = first["id"]
+        return first["name"]["value"]
+
+    return re.sub(r"{(\w+)}", value, sample), expected
+
+
+@pytest.mark.parametrize("locale", models.LOCALES)
+def test_every_sample_maps_back_to_its_intent(locale):
+    model = models.load(locale)["interactionModel"]["languageModel"]
+    nlu = understander(locale)
+    types = {t["name"]: t["values"] for t in model["types"]}
+    wrong = []
+    for intent in model["intents"]:
+        slots = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for sample in intent["samples"]:
+            text, expected = _fill(sample, slots, types)
+            heard = nlu.match(text)
+            got = {k: v.id or v.value for k, v in heard.slots.items()}
+            if heard.intent != intent["name"] or any(got.get(k) != v for k, v in expected.items()):
+                wrong.append((sample, intent["name"], heard.intent, got))
+    # A filled sample may legitimately read as another intent's sample with a different slot;
+    # allow a handful, never more.
+    assert len(wrong) <= 3, wrong
+
+
+def test_entity_resolution_blocks_are_shaped_like_alexas(nlu):
+    from skill.envelopes import Session
+
+    heard = nlu.understand("start the tennis ball routine")
+    envelope = Session().intent(heard.intent, heard.slots)
+    slot = envelope["request"]["intent"]["slots"]["routine"]
+    authority = slot["resolutions"]["resolutionsPerAuthority"][0]
+    assert authority["status"]["code"] == "ER_SUCCESS_MATCH"
+    assert authority["values"][0]["value"]["id"] == "upper-back-tennis-ball"
+    heard = nlu.understand("I have a trampoline")
+    assert heard.intent != "StartRoutineIntent" or heard.slots["equipment"].id is None
+
+
+def test_unresolved_custom_value_gets_no_match_status(nlu):
+    from skill.envelopes import Session, SlotValue
+
+    envelope = Session().intent("StartRoutineIntent", {"routine": SlotValue("yoga flow", None, "ROUTINE")})
+    authority = envelope["request"]["intent"]["slots"]["routine"]["resolutions"]["resolutionsPerAuthority"][0]
+    assert authority["status"]["code"] == "ER_SUCCESS_NO_MATCH"
+    assert "values" not in authority
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("Um, could you start the desk break, please?", "StartRoutineIntent", {"routine": "desk-break"}),
+        ("START DESK BREAK!!", "StartRoutineIntent", {"routine": "desk-break"}),
+        ("a 5 minute routine for my lower back", "StartRoutineIntent", {"duration": "PT5M", "area": "lower_back"}),
+        ("I have half an hour", "StartRoutineIntent", {"duration": "PT30M"}),
+        ("uh I've got a foam roller", "StartRoutineIntent", {"equipment": "foam_roller"}),
+        ("the tennis ball routine", "StartRoutineIntent", {"routine": "upper-back-tennis-ball"}),
+        ("how long is left", "TimeLeftIntent", {}),
+        ("yeah", "AMAZON.YesIntent", {}),
+        ("nope", "AMAZON.NoIntent", {}),
+        ("never mind", "AMAZON.CancelIntent", {}),
+        ("help", "AMAZON.HelpIntent", {}),
+        ("tell me about shiatsu", "TopicIntent", {"topic": "shiatsu"}),
+    ],
+)
+def test_tolerant_of_fillers_case_punctuation_and_articles(nlu, text, intent, slots):
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain
+    assert {k: v.id or v.value for k, v in heard.slots.items() if k in slots} == slots
+
+
+def test_question_carrier_captures_the_query(nlu):
+    heard = nlu.understand("should I use ice or heat")
+    assert heard.intent == "QuestionIntent"
+    assert heard.slots["query"].value == "use ice or heat"
+
+
+def test_unmatched_text_is_the_fallback_not_an_error(nlu):
+    for text in ("banana keyboard purple", "play some jazz", "", "   ", "!!!", "x" * 5000, "ünïcödé ☃"):
+        heard = nlu.understand(text)
+        assert heard.intent == FALLBACK, text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "intent", "one_shot"),
+    [
+        ("open back coach", "LaunchRequest", None, False),
+        ("Alexa, launch Back Coach", "LaunchRequest", None, False),
+        ("ask back coach to start the desk break", "IntentRequest", "StartRoutineIntent", True),
+        ("tell back coach I have a foam roller", "IntentRequest", "StartRoutineIntent", True),
+        ("ask back coach how long should I foam roll", "IntentRequest", "QuestionIntent", True),
+        ("open back coach and start the desk break", "IntentRequest", "StartRoutineIntent", True),
+        ("exit", "SessionEndedRequest", None, False),
+    ],
+)
+def test_invocation_forms_work_like_on_a_speaker(nlu, text, kind, intent, one_shot):
+    heard = nlu.understand(text)
+    assert (heard.kind, heard.intent, heard.one_shot) == (kind, intent, one_shot)
+
+
+def test_explain_shows_ranked_candidates(nlu):
+    heard = nlu.understand("I have a foam roller")
+    assert heard.explain and "StartRoutineIntent" in heard.explain[0] and "foam_roller" in heard.explain[0]
+    scores = [float(line.split()[0]) for line in heard.explain]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_most_specific_match_wins(nlu):
+    # "i have {query}" and "i have {equipment}" both match; the resolved equipment is more specific.
+    heard = nlu.understand("i have a tennis ball")
+    assert heard.intent == "StartRoutineIntent"
+
+
+@pytest.mark.parametrize(
+    ("said", "iso"),
+    [("five minutes", "PT5M"), ("5 minutes", "PT5M"), ("ten minute", "PT10M"), ("half an hour", "PT30M"),
+     ("an hour", "PT1H"), ("90 seconds", "PT90S"), ("an hour and a half", "PT1H30M"),
+     ("one and a half minutes", "PT1M30S"), ("1 minute 30 seconds", "PT1M30S"), ("twenty five minutes", "PT25M")],
+)
+def test_durations_become_iso_8601(said, iso):
+    assert parse_duration(said) == iso
+
+
+@pytest.mark.parametrize("said", ["minutes", "banana minutes", "five", "", "minutes five"])
+def test_non_durations_are_refused(said):
+    assert parse_duration(said) is None
+
+
+@pytest.mark.parametrize(("said", "value"), [("12", 12), ("twenty five", 25), ("a hundred", 100), ("three hundred and two", 302)])
+def test_numbers_from_digits_and_words(said, value):
+    assert parse_number(said.split()) == value
+    assert parse_number(["banana"]) is None
+
+
+def test_matcher_is_built_from_the_model_alone():
+    model = {"interactionModel": {"languageModel": {
+        "invocationName": "test skill",
+        "intents": [{"name": "ColourIntent", "slots": [{"name": "c", "type": "COLOUR"}], "samples": ["paint it {c}"]},
+                    {"name": "AMAZON.StopIntent", "samples": []}],
+        "types": [{"name": "COLOUR", "values": [{"id": "red", "name": {"value": "red", "synonyms": ["crimson"]}}]}],
+    }}}
+    nlu = Understander(json.loads(json.dumps(model)))
+    heard = nlu.understand("please paint it crimson")
+    assert heard.intent == "ColourIntent" and heard.slots["c"].id == "red"
+    assert nlu.understand("stop").intent == "AMAZON.StopIntent"
+    assert nlu.understand("start the desk break").intent == FALLBACK
+    assert nlu.understand("open test skill").kind == "LaunchRequest"
