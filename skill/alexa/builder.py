@@ -11,7 +11,13 @@ from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.handlers import HANDLERS, ErrorHandler, UnhandledRequestHandler
-from skill.alexa.interceptors import RequestLogInterceptor, ResponseLogInterceptor, SaveStateInterceptor, TurnInterceptor
+from skill.alexa.interceptors import (
+    RememberSpeechInterceptor,
+    RequestLogInterceptor,
+    ResponseLogInterceptor,
+    SaveStateInterceptor,
+    TurnInterceptor,
+)
 from skill.core.faq import Matcher, load_entries
 from skill.core.player import Player, Settings
 from skill.core.routines import Library, load_library
@@ -37,6 +43,7 @@ def build_skill(
     builder.add_global_request_interceptor(RequestLogInterceptor())
     builder.add_global_request_interceptor(TurnInterceptor(player, faq))
     builder.add_global_response_interceptor(SaveStateInterceptor())
+    builder.add_global_response_interceptor(RememberSpeechInterceptor())
     builder.add_global_response_interceptor(ResponseLogInterceptor())
     return builder.create()
 

@@ -9,7 +9,9 @@ from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, Abstrac
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 
-from skill.alexa.turn import STATE_KEY, Turn, request_time
+import re
+
+from skill.alexa.turn import LAST_SPEECH_KEY, MAX_REPEATABLE, STATE_KEY, Turn, request_time
 from skill.core.faq import Matcher
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Player, restore
@@ -49,6 +51,28 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
         turn = handler_input.attributes_manager.request_attributes.get("turn")
         if turn is not None:
             handler_input.attributes_manager.session_attributes[STATE_KEY] = turn.state.model_dump(mode="json")
+
+
+def _inner(ssml: str | None) -> str:
+    return re.sub(r"^\s*<speak>|</speak>\s*$", "", ssml or "")
+
+
+class RememberSpeechInterceptor(AbstractResponseInterceptor):
+    """Keeps the last short answer in the session so Repeat can say it again word for word.
+
+    Routine narration is replanned by the player instead, so long speech is not stored.
+    """
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        if response is None or response.output_speech is None:
+            return
+        speech = _inner(getattr(response.output_speech, "ssml", None))
+        reprompt = response.reprompt.output_speech if response.reprompt else None
+        handler_input.attributes_manager.session_attributes[LAST_SPEECH_KEY] = (
+            {"speech": speech, "reprompt": _inner(getattr(reprompt, "ssml", None))}
+            if len(speech) <= MAX_REPEATABLE
+            else None
+        )
 
 
 class RequestLogInterceptor(AbstractRequestInterceptor):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from xml.sax.saxutils import escape
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -93,8 +92,4 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
         builder.ask(escape(reply.reprompt))
     else:
         builder.set_should_end_session(True)
-    attributes: dict[str, Any] = handler_input.attributes_manager.session_attributes
-    attributes[LAST_SPEECH_KEY] = (
-        {"speech": body, "reprompt": escape(reply.reprompt or "")} if len(body) <= MAX_REPEATABLE else None
-    )
     return builder.response
