@@ -1,13 +1,37 @@
-"""Quick answers: validated entries from data/faq and a matcher from question text to the best one."""
+"""Quick answers: validated entries from data/faq and a matcher from question text to the best one.
+
+Everything the matcher needs is built once, when a `Matcher` is made; a question then costs a
+fraction of a millisecond.
+
+* Normalising. The question and every phrasing in the data go through the same steps: lower
+  case, synonyms from data/faq/synonyms.yaml ("physio" becomes "physical therapy"), stopwords
+  dropped (question frames, fillers, pronouns) and light suffix stripping.
+* Ranking, with two libraries. BM25 (bm25s) scores each entry as one document made of its topic,
+  phrasings and keywords, so rare, telling words count for more than common ones. rapidfuzz
+  compares the question with each phrasing on its own (token set and plain ratio), which rewards
+  the same words in the same order. The rank is a weighted sum of the two.
+* Accepting. The best entry is returned only if its closest phrasing is similar enough AND the
+  entry accounts for enough of the question's telling words. "How much does a chiropractor cost
+  in Denver" resembles "does massage work with chiropractic care", but only one of its three
+  topic words is about that entry, so it is declined.
+* Red flags. Red-flag entries are reached only through their keywords, which are specific
+  patterns ("worse|worst night", "fever & back|spine"; see `Alarm`), never by resemblance: "my
+  legs feel tight" must not raise the alarm that "my legs feel numb" raises. A question that
+  contains one sets `urgent`, whatever else it matched.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated
 
+import bm25s
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from rapidfuzz import fuzz, process
@@ -17,19 +41,40 @@ from skill.core.paths import DATA_DIR
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 MAX_ANSWER_WORDS = 45
 MAX_MORE_WORDS = 90
-THRESHOLD = 62.0
+THRESHOLD = 60.0
 """Below this confidence (0 to 100) the skill says it does not know that one."""
+BM25_WEIGHT = 0.3
+"""Share of the rank from BM25, scaled so the best entry scores 100; the rest is phrasing similarity."""
+MIN_SIMILARITY = 60.0
+"""The chosen entry's closest phrasing must be at least this similar to the question (0 to 100)."""
+MIN_COVERED = 0.4
+"""At least this share of the question's topic words, each weighted by how telling it is, must be
+accounted for by the chosen entry: 'book me a massage appointment' shares only 'massage'."""
+ANSWER_WORD_CREDIT = 0.5
+"""A question word found only in an entry's answer, not its phrasings, counts this much."""
+MAX_WORD_WEIGHT = 4.0
+"""Cap on a word's weight (its BM25 idf) in that share; words no entry uses get the cap."""
+MAX_QUESTION_CHARS = 300
+"""Longer input is cut: nobody asks a spoken question this long, and matching stays fast."""
 
 # Words that carry no topic: question frames, fillers and pronouns. Removing them keeps
 # "what is the weather" from matching "what is shiatsu".
 STOPWORDS = frozenset(
-    """a about am an and any are as at be been being but by can could do does doing did for from get
-    getting got had has have having how i i'd i'll i'm i've if in into is it it's its just kind like
-    me might more most much my myself no not of off on or our out please really should so some such
-    tell than that that's the their them then there these they thing things this those to too um uh
-    up us very was we were what what's when where which while who whom why will with would you your
-    you're yourself okay ok alexa hey best good bad way ways right now get lot bit sort""".split()
+    """a about actually after all also am an and any anyone anything are as at be been being but by can
+    could do does doing did done for from get gets getting got go going gone had has have having how
+    i i'd i'll i'm i've if in into is it it's its just kind like me might more most much my myself
+    no not of off on or our out over please really should so some something such tell than that that's
+    the their them then there there's these they thing things this those to too um uh er erm up us
+    very was we were what what's when where which while who whom why will with would you your you're
+    yourself okay ok alexa hey best good bad way ways right now lot lots bit sort well yeah yes know
+    want need needs needed try trying give show teach explain let let's say said sure maybe one ones
+    am can't cannot don't doesn't isn't aren't i'd shall may must quite pretty still ever even
+    already always someone somebody feel feels feeling felt something anybody else here make makes made
+    """.split()
 )
+"""Words dropped before matching (after synonyms, so "can't feel" can still become "numb")."""
+
+_KEEP_ENDINGS = ("ss", "us", "is", "ous")
 
 
 def words(text: str) -> list[str]:
@@ -38,15 +83,77 @@ def words(text: str) -> list[str]:
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
+    """Light suffix stripping so 'stretches', 'stretching' and 'stretched' meet at 'stretch'."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ied") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("eed"):
+            stem = word[: -len(suffix)]
+            if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouylsz":
+                stem = stem[:-1]  # running -> run, stopped -> stop; rolling keeps its double l
+            return stem.removesuffix("e")
+    if word.endswith("ly") and len(word) >= 6:
+        return word[:-2]
+    if word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(_KEEP_ENDINGS):
+        word = word[:-1]
+    if word.endswith("e") and len(word) >= 4:
+        word = word[:-1]
     return word
 
 
+def load_synonyms(path: Path | None = None) -> dict[str, str]:
+    """Variant -> canonical phrase, from data/faq/synonyms.yaml (`canonical: [variants]`)."""
+    path = path or DATA_DIR / "faq" / "synonyms.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        groups = raw["synonyms"]
+        mapping: dict[str, str] = {}
+        for canonical, variants in groups.items():
+            target = " ".join(words(str(canonical)))
+            for variant in (canonical, *variants):
+                key = " ".join(words(str(variant)))
+                if mapping.get(key, target) != target:
+                    raise FaqError(f"{path}: '{variant}' is given for both '{mapping[key]}' and '{target}'")
+                if key:
+                    mapping[key] = target
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+        raise FaqError(f"{path}: cannot be read: {exc}") from exc
+    return mapping
+
+
+class Normalizer:
+    """Turns text into the stemmed topic words that matching compares."""
+
+    def __init__(self, synonyms: Mapping[str, str] | None = None) -> None:
+        self.synonyms = dict(synonyms or {})
+        variants = sorted(self.synonyms, key=lambda v: (-len(v.split()), -len(v)))
+        self._pattern = (
+            re.compile(r"(?<![a-z0-9'])(" + "|".join(re.escape(v) for v in variants) + r")(?![a-z0-9'])")
+            if variants
+            else None
+        )
+
+    def tokens(self, text: str) -> list[str]:
+        """Stemmed content words, in order, with synonyms replaced by their canonical phrase."""
+        joined = " ".join(words(text[:MAX_QUESTION_CHARS]))
+        if self._pattern is not None:
+            joined = self._pattern.sub(lambda m: self.synonyms[m.group(1)], joined)
+        return [_stem(w) for w in joined.split() if w not in STOPWORDS]
+
+
 def content(text: str) -> str:
-    """The topic-bearing words of a text, stemmed lightly, in order."""
-    return " ".join(_stem(w) for w in words(text) if w not in STOPWORDS)
+    """The topic-bearing words of a text, stemmed lightly, in order (no synonyms applied)."""
+    return " ".join(Normalizer().tokens(text))
 
 
 def _word_count(text: str) -> int:
@@ -120,54 +227,179 @@ class Match:
     why: str = ""
 
 
-class Matcher:
-    """Ranks entries against a question with rapidfuzz over their phrasings' content words."""
+# Stems that show a question is about what this skill covers, even when no entry fits it.
+_DOMAIN = frozenset(
+    _stem(w)
+    for w in """back backs neck necks shoulder shoulders spine spinal lumbar muscle muscles knot knots
+    massage massages massaging massager masseuse therapist stretch stretches stretching stretched
+    foam roller rolling roll posture pain pains painful ache aches aching sore soreness stiff
+    stiffness tight tightness tense tension spasm spasms strain strained pulled injury trigger
+    shiatsu swedish stone stones tissue ball tennis lacrosse gun theragun percussion ice heat
+    heating warm cold mattress pillow sleep slouch slouching desk chiropractor physiotherapy
+    physical therapy blade blades hip hips""".split()
+)
 
-    def __init__(self, entries: tuple[Entry, ...], threshold: float = THRESHOLD) -> None:
+
+Slot = tuple[frozenset[str], int]
+"""Stems any of which fills the slot, and how many other words may come before it (after the
+previous slot)."""
+Alarm = tuple[tuple[Slot, ...], ...]
+"""A red-flag keyword, parsed. Groups joined by '&' must all occur somewhere in the question.
+Within a group, words must occur in order with at most one other word between neighbours, or
+none when joined by '+'; 'a|b' accepts either word. So "chest pain|tight" matches "my chest
+feels tight" and "chest pains" but not "can I do the chest opener if my shoulder hurts"; "back+
+wakes" matches "my back wakes me up" but not "back stretches when I wake up"; "fever & back"
+matches "I have a fever and my lower back is sore". Keywords use the canonical words of
+synonyms.yaml ('numb', 'tingling', 'fever', 'bladder'): questions are compared after synonyms."""
+
+
+def _alarm(keyword: str, normalizer: Normalizer) -> Alarm:
+    """Parse a red-flag keyword (see `Alarm`), rejecting words that could never match."""
+    groups = []
+    for part in keyword.lower().split("&"):
+        slots: list[Slot] = []
+        for chunk in part.split():
+            for position, slot in enumerate(chunk.split("+")):
+                options = [w for w in slot.split("|") if w]
+                for word in options:
+                    if normalizer.tokens(word) != [_stem(word)]:
+                        seen = " ".join(normalizer.tokens(word)) or "nothing (a stopword)"
+                        raise FaqError(
+                            f"red-flag keyword '{keyword}': '{word}' never matches; questions read it as {seen}"
+                        )
+                if not options:
+                    raise FaqError(f"red-flag keyword '{keyword}' has an empty word")
+                slots.append((frozenset(_stem(w) for w in options), 0 if position else 1))
+        if not slots:
+            raise FaqError(f"red-flag keyword '{keyword}' has an empty part")
+        groups.append(tuple(slots))
+    return tuple(groups)
+
+
+def _found(slots: tuple[Slot, ...], tokens: list[str], start: int = 0, anywhere: bool = True) -> bool:
+    """Whether the slots occur in order in tokens[start:], each within its allowed gap."""
+    if not slots:
+        return True
+    options, gap = slots[0]
+    end = len(tokens) if anywhere else min(len(tokens), start + gap + 1)
+    return any(tokens[i] in options and _found(slots[1:], tokens, i + 1, anywhere=False) for i in range(start, end))
+
+
+class Matcher:
+    """Ranks entries against a question with BM25 (bm25s) and phrasing similarity (rapidfuzz)."""
+
+    def __init__(
+        self,
+        entries: tuple[Entry, ...],
+        threshold: float = THRESHOLD,
+        synonyms: Mapping[str, str] | None = None,
+    ) -> None:
         self.entries = entries
         self.threshold = threshold
+        self.normalizer = Normalizer(load_synonyms() if synonyms is None else synonyms)
+        norm = self.normalizer.tokens
+
+        # Phrasings for rapidfuzz, grouped by entry so a per-entry maximum is one numpy call.
         self._choices: list[str] = []
-        self._owners: list[int] = []
-        for index, entry in enumerate(entries):
-            for phrase in (*entry.questions, entry.topic):
-                self._choices.append(content(phrase))
-                self._owners.append(index)
-        self._alarms = [
-            (tuple(_stem(w) for w in words(k)), entry) for entry in entries if entry.red_flag for k in entry.keywords
+        starts: list[int] = []
+        for entry in entries:
+            starts.append(len(self._choices))
+            for phrase in dict.fromkeys((*entry.questions, entry.topic)):
+                self._choices.append(" ".join(norm(phrase)))
+        self._starts = np.asarray(starts, dtype=np.intp)
+
+        # One BM25 document per entry: its topic, phrasings and keywords.
+        corpus = [
+            [t for text in (entry.topic, *entry.questions, *entry.keywords) for t in norm(text)] for entry in entries
         ]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(corpus, show_progress=False)
+        self._vocab = {t for doc in corpus for t in doc}
+        self._words = [set(doc) for doc in corpus]
+        self._answer_words = [set(norm(f"{entry.answer} {entry.more or ''}")) for entry in entries]
+        # How telling each word is (BM25's idf, capped): words no entry uses count as much as the
+        # rarest ones, so a question about something else is not carried by one shared common word.
+        count = len(corpus)
+        frequency: dict[str, int] = {}
+        for doc in self._words:
+            for token in doc:
+                frequency[token] = frequency.get(token, 0) + 1
+        self._unknown_weight = min(math.log(1 + (count + 0.5) / 0.5), MAX_WORD_WEIGHT)
+        self._weight = {
+            t: min(math.log(1 + (count - n + 0.5) / (n + 0.5)), MAX_WORD_WEIGHT) for t, n in frequency.items()
+        }
+        self._red = np.asarray([entry.red_flag for entry in entries], dtype=bool)
+        self._index = {entry.id: index for index, entry in enumerate(entries)}
+
+        # Red-flag phrases (see _alarm), most specific first.
+        self._alarms = sorted(
+            ((_alarm(k, self.normalizer), entry) for entry in entries if entry.red_flag for k in entry.keywords),
+            key=lambda item: -sum(len(group) for group in item[0]),
+        )
 
     def match(self, question: str) -> Match:
         """The best answer for the question, or no entry when confidence is below the threshold."""
-        query = content(question)
-        urgent = self._urgent(query)
-        if not query:
+        tokens = self.normalizer.tokens(question or "")
+        alerts = self._alerts(tokens)
+        urgent = alerts[0] if alerts else None
+        if not tokens:
             return Match(None, 0.0, urgent, "no topic words")
-        best: dict[int, float] = {}
-        for _, score, position in process.extract(
-            query, self._choices, scorer=fuzz.token_set_ratio, limit=12, score_cutoff=30
-        ):
-            owner = self._owners[position]
-            tie_break = fuzz.ratio(query, self._choices[position]) / 100
-            best[owner] = max(best.get(owner, 0.0), score + tie_break)
-        if not best:
+        query = " ".join(tokens)
+        known = [t for t in tokens if t in self._vocab]
+        if not known:
+            return Match(None, 0.0, urgent, f"no known words in '{query}'")
+        # Red-flag entries are reached only through their own keywords, never by resemblance:
+        # "my legs feel tight" is not "my legs feel numb".
+        barred = self._red.copy()
+        for alert in alerts:
+            barred[self._index[alert.id]] = False
+        lexical = np.where(barred, 0.0, self._bm25.get_scores(known))
+        top = float(lexical.max())
+        if top <= 0:
             return Match(None, 0.0, urgent, f"nothing near '{query}'")
-        owner, score = max(best.items(), key=lambda item: item[1])
-        entry = self.entries[owner]
-        if entry.red_flag and urgent is None and score >= self.threshold:
-            urgent = entry
-        why = f"'{query}' ~ {entry.id} ({score:.0f})"
-        if score < self.threshold:
-            return Match(None, score, urgent, why)
+        similar = np.where(barred, 0.0, self._similarity(query))
+        rank = BM25_WEIGHT * (lexical / top * 100) + (1 - BM25_WEIGHT) * similar
+        best = int(rank.argmax())
+        entry = self.entries[best]
+        score = float(rank[best])
+        weights = [self._weight.get(t, self._unknown_weight) for t in tokens]
+        covered = sum(w * self._credit(t, best) for t, w in zip(tokens, weights)) / sum(weights)
+        why = (
+            f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[best]:.0f}, "
+            f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"
+        )
+        if not self._accept(score, float(similar[best]), covered):
+            # Keep the promise callers rely on: no entry means a score below the threshold.
+            return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
         return Match(entry, min(score, 100.0), urgent, why)
 
-    def _urgent(self, query: str) -> Entry | None:
-        tokens = query.split()
-        for phrase, entry in self._alarms:
-            phrase = tuple(w for w in phrase if w not in STOPWORDS) or phrase
-            size = len(phrase)
-            if any(tuple(tokens[i : i + size]) == phrase for i in range(len(tokens) - size + 1)):
-                return entry
-        return None
+    def _credit(self, token: str, index: int) -> float:
+        """How far a question word is explained by an entry: fully by its phrasings, topic or
+        keywords, half by its answer alone."""
+        if token in self._words[index]:
+            return 1.0
+        return ANSWER_WORD_CREDIT if token in self._answer_words[index] else 0.0
+
+    def _accept(self, score: float, similar: float, covered: float) -> bool:
+        return score >= self.threshold and similar >= MIN_SIMILARITY and covered >= MIN_COVERED
+
+    def _similarity(self, query: str) -> np.ndarray:
+        """Per entry, the best similarity (0 to 100) of the question to one of its phrasings."""
+        token_set = process.cdist([query], self._choices, scorer=fuzz.token_set_ratio)[0]
+        plain = process.cdist([query], self._choices, scorer=fuzz.ratio)[0]
+        return np.maximum.reduceat(0.5 * token_set + 0.5 * plain, self._starts)
+
+    def _alerts(self, tokens: list[str]) -> list[Entry]:
+        """The red-flag entries whose keywords the question contains, most specific match first."""
+        alerts: list[Entry] = []
+        for alarm, entry in self._alarms:
+            if all(entry is not seen for seen in alerts) and all(_found(group, tokens) for group in alarm):
+                alerts.append(entry)
+        return alerts
+
+    def in_domain(self, question: str) -> bool:
+        """Whether a question is about backs, necks, massage or stretching, even if no entry fits."""
+        return any(t in _DOMAIN for t in self.normalizer.tokens(question or ""))
 
     def suggestions(self, count: int = 2) -> list[Entry]:
         """Questions to suggest when one is not known: the first few general entries."""

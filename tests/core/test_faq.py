@@ -1,0 +1,338 @@
+"""Quick answers: the data file, the synonyms and the matcher against held-out phrasings."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from skill.core.faq import (
+    MAX_ANSWER_WORDS,
+    THRESHOLD,
+    Entry,
+    FaqError,
+    Match,
+    Matcher,
+    default_matcher,
+    load_entries,
+    load_synonyms,
+    words,
+)
+from skill.core.routines import load_library
+
+HOLDOUT = yaml.safe_load((Path(__file__).parents[1] / "data" / "faq_holdout.yaml").read_text(encoding="utf-8"))
+
+# Ordinary questions that share a word with a red flag ('fall', 'arm', 'night', 'chest', 'legs',
+# 'weight', 'temperature', 'pee'): none of them may raise the alarm.
+NEAR_MISSES = [
+    "how do I fall asleep with back pain",
+    "what is the best arm stretch",
+    "is it normal to feel sore at night after rolling",
+    "should I stretch at night",
+    "can I use a heat pad at night",
+    "my arms feel tight after the gym",
+    "I fell asleep on the couch and my neck is stiff",
+    "what is a good chest opener stretch",
+    "can I do the chest opener if my shoulder hurts",
+    "is it ok to massage my chest muscles",
+    "when I wake up my back is stiff",
+    "how do I sleep better at night",
+    "my legs feel tight after running",
+    "I feel the stretch in my legs",
+    "can I foam roll my legs",
+    "what temperature should a heat pad be",
+    "can stretching help me lose weight",
+    "is a hot stone massage good for weight loss",
+    "should I pee before a massage",
+    "can I massage my hands and arms",
+    "can a massage help me sleep at night",
+    "I have a mild headache and tight shoulders",
+    "should I do back stretches when I wake up",
+    "does stretching my chest help my posture",
+]
+
+# Topic slot values the interaction model can send (TopicIntent ids, underscores as spaces).
+TOPICS = {
+    "swedish": "swedish-massage",
+    "deep tissue": "deep-tissue-massage",
+    "trigger point": "trigger-point-massage",
+    "shiatsu": "shiatsu-massage",
+    "hot stone": "hot-stone-massage",
+    "foam rolling": "foam-rolling-basics",
+    "stretching": "stretching-benefits",
+    "posture": "posture",
+    "ice and heat": "ice-or-heat",
+    "knots": "what-is-a-knot",
+}
+
+# The questions SOURCES.md says people ask, each with the entry that answers it.
+SOURCES_QUESTIONS = {
+    "best massage for upper back pain": "best-massage-upper-back",
+    "ice or heat": "ice-or-heat",
+    "how long to foam roll": "foam-roll-duration",
+    "how often should I foam roll": "foam-roll-frequency",
+    "should I foam roll before or after a workout": "before-or-after-workout",
+    "can I roll my lower back": "roll-lower-back",
+    "should I massage a pulled muscle": "massage-pulled-muscle",
+    "how soon after an injury can I have a massage": "how-soon-after-injury",
+    "how long to hold a stretch": "stretch-hold-time",
+    "should stretching hurt": "stretching-hurt",
+    "how to massage my own neck": "massage-own-neck",
+    "is a massage gun safe on the neck": "massage-gun-neck",
+    "how to use a tennis ball on a knot": "tennis-ball-knot",
+    "how long to press a trigger point": "trigger-point-pressure-time",
+    "what is a muscle knot": "what-is-a-knot",
+    "why am I sore after a massage": "sore-after-massage",
+    "is bruising normal after a massage": "bruising-after-massage",
+    "foam rolling while pregnant": "pregnancy",
+    "self massage with osteoporosis": "osteoporosis",
+    "massage on blood thinners": "blood-thinners",
+    "when is back pain an emergency": "back-pain-emergency",
+    "when to see a doctor about neck pain": "when-to-see-doctor-neck",
+    "stretches for tech neck": "tech-neck",
+    "desk stretches": "desk-stretches",
+    "how often to take stretch breaks": "stretch-break-frequency",
+    "does stretching help lower back pain": "stretching-low-back-pain",
+    "is it fine to stretch every day": "stretch-every-day",
+    "stretch in the morning or at night": "stretch-morning-or-night",
+    "can massage make back pain worse": "massage-make-worse",
+    "roll slowly or quickly": "roll-slow-or-fast",
+    "how to sleep with a pulled back muscle": "sleep-pulled-muscle",
+    "why are my upper back muscles so tight": "upper-back-tight-why",
+    "why does it hurt between my shoulder blades": "pain-between-shoulder-blades",
+    "what is Swedish massage": "swedish-massage",
+    "what is deep tissue massage": "deep-tissue-massage",
+    "what is shiatsu": "shiatsu-massage",
+    "what is hot stone massage": "hot-stone-massage",
+    "what is trigger point massage": "trigger-point-massage",
+    "how to find a massage therapist": "find-therapist",
+}
+
+
+@pytest.fixture(scope="module")
+def entries() -> tuple[Entry, ...]:
+    return load_entries()
+
+
+@pytest.fixture(scope="module")
+def matcher(entries: tuple[Entry, ...]) -> Matcher:
+    return Matcher(entries)
+
+
+@pytest.fixture(scope="module")
+def by_id(entries: tuple[Entry, ...]) -> dict[str, Entry]:
+    return {e.id: e for e in entries}
+
+
+def _reaches(match: Match, expected: Entry) -> bool:
+    """A red-flag question is answered when any red flag is raised; others need the right entry."""
+    if expected.red_flag:
+        return match.urgent is not None and match.urgent.red_flag
+    return match.entry is not None and match.entry.id == expected.id
+
+
+# ---------------------------------------------------------------- the data
+
+
+def test_data_validates_against_the_routine_library(entries: tuple[Entry, ...]) -> None:
+    library_ids = {routine.id for routine in load_library()}
+    assert load_entries(routine_ids=library_ids) == entries
+    for entry in entries:
+        assert len(words(entry.answer)) <= MAX_ANSWER_WORDS, entry.id
+        assert entry.sources, entry.id
+        assert set(entry.routines) <= library_ids, entry.id
+
+
+def test_there_are_enough_entries_each_with_enough_phrasings(entries: tuple[Entry, ...]) -> None:
+    assert len(entries) >= 50
+    few = {e.id: len(e.questions) for e in entries if len(e.questions) < 5}
+    assert not few, f"entries with fewer than 5 phrasings: {few}"
+
+
+def test_no_phrasing_belongs_to_two_entries(entries: tuple[Entry, ...]) -> None:
+    owner: dict[str, str] = {}
+    for entry in entries:
+        for question in entry.questions:
+            key = " ".join(words(question))
+            assert owner.setdefault(key, entry.id) == entry.id, f"'{question}' in {owner[key]} and {entry.id}"
+
+
+def test_holdout_phrasings_are_not_in_the_data(entries: tuple[Entry, ...]) -> None:
+    data = {" ".join(words(q)) for e in entries for q in e.questions}
+    leaked = [h["q"] for h in HOLDOUT["holdout"] if " ".join(words(h["q"])) in data]
+    assert not leaked, f"held-out phrasings copied into the data: {leaked}"
+
+
+def test_holdout_ids_exist(by_id: dict[str, Entry]) -> None:
+    assert {h["id"] for h in HOLDOUT["holdout"]} <= set(by_id)
+
+
+def test_synonyms_load_and_include_the_common_ones() -> None:
+    synonyms = load_synonyms()
+    assert synonyms["physio"] == "physical therapy"
+    assert synonyms["rub"] == "massage"
+    assert synonyms["anticoagulant"] == "blood thinner"
+    assert synonyms["thin bones"] == "osteoporosis"
+    assert synonyms["text neck"] == "tech neck"
+    assert synonyms["pee"] == "bladder"
+    assert synonyms["high temperature"] == "fever"
+
+
+def test_synonyms_with_two_meanings_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "synonyms.yaml"
+    path.write_text("synonyms:\n  massage: [rub]\n  ointment: [rub]\n", encoding="utf-8")
+    with pytest.raises(FaqError, match="rub"):
+        load_synonyms(path)
+
+
+def test_each_massage_style_in_the_sources_has_its_own_entry(matcher: Matcher) -> None:
+    found = {}
+    for style in ("swedish", "deep tissue", "trigger point", "shiatsu", "hot stone"):
+        match = matcher.match(f"what is {style} massage")
+        assert match.entry is not None, style
+        assert style.split()[0] in match.entry.id, (style, match.entry.id)
+        found[style] = match.entry.id
+    assert len(set(found.values())) == len(found), found
+
+
+@pytest.mark.parametrize(("question", "expected"), sorted(SOURCES_QUESTIONS.items()))
+def test_questions_people_ask_in_the_sources_are_covered(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+
+
+@pytest.mark.parametrize(("topic", "expected"), sorted(TOPICS.items()))
+def test_topic_slot_values_reach_their_entry(matcher: Matcher, topic: str, expected: str) -> None:
+    match = matcher.match(topic)
+    assert match.entry is not None and match.entry.id == expected, match.why
+
+
+# ---------------------------------------------------------------- matching
+
+
+def test_every_data_phrasing_maps_back_to_its_entry(matcher: Matcher, entries: tuple[Entry, ...]) -> None:
+    misses = [
+        f"{q!r} ({e.id}): {matcher.match(q).why}"
+        for e in entries
+        for q in e.questions
+        if not _reaches(matcher.match(q), e)
+    ]
+    assert not misses, "\n".join(misses)
+
+
+def test_held_out_phrasings_reach_the_right_entry(matcher: Matcher, by_id: dict[str, Entry]) -> None:
+    cases = HOLDOUT["holdout"]
+    misses = [
+        f"{c['q']!r} -> want {c['id']}: {matcher.match(c['q']).why}"
+        for c in cases
+        if not _reaches(matcher.match(c["q"]), by_id[c["id"]])
+    ]
+    right = len(cases) - len(misses)
+    accuracy = right / len(cases)
+    assert accuracy >= 0.9, f"held-out accuracy {accuracy:.1%} ({right}/{len(cases)}); misses:\n" + "\n".join(misses)
+
+
+@pytest.mark.parametrize("question", HOLDOUT["out_of_scope"])
+def test_out_of_scope_questions_are_declined(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is None and match.urgent is None, match.why
+    assert match.score < THRESHOLD
+
+
+def test_every_red_flag_phrasing_raises_the_alarm(matcher: Matcher, entries: tuple[Entry, ...]) -> None:
+    phrasings = [(q, e.id) for e in entries if e.red_flag for q in e.questions]
+    phrasings += [(c["q"], c["id"]) for c in HOLDOUT["holdout"] if c["id"].startswith("red-flag-")]
+    assert len(phrasings) > 50
+    silent = [f"{q!r} ({i})" for q, i in phrasings if matcher.match(q).urgent is None]
+    assert not silent, "\n".join(silent)
+
+
+def test_the_alarm_names_the_right_red_flag_for_data_phrasings(matcher: Matcher, entries: tuple[Entry, ...]) -> None:
+    wrong = [
+        f"{q!r}: {e.id} != {getattr(matcher.match(q).urgent, 'id', None)}"
+        for e in entries
+        if e.red_flag
+        for q in e.questions
+        if getattr(matcher.match(q).urgent, "id", None) != e.id
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_red_flag_comes_with_whatever_else_matched(matcher: Matcher) -> None:
+    match = matcher.match("my back pain is worse at night, should I use ice or heat")
+    assert match.urgent is not None and match.urgent.id == "red-flag-night-pain"
+
+
+def test_ordinary_phrasings_in_data_and_holdout_do_not_raise_the_alarm(
+    matcher: Matcher, entries: tuple[Entry, ...], by_id: dict[str, Entry]
+) -> None:
+    ordinary = [q for e in entries if not e.red_flag for q in e.questions]
+    ordinary += [c["q"] for c in HOLDOUT["holdout"] if not by_id[c["id"]].red_flag]
+    alarmed = [f"{q!r} -> {m.urgent.id}" for q in ordinary if (m := matcher.match(q)).urgent is not None]
+    assert not alarmed, "\n".join(alarmed)
+
+
+@pytest.mark.parametrize("question", NEAR_MISSES)
+def test_ordinary_questions_do_not_raise_the_alarm(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.urgent is None, match.urgent.id if match.urgent else ""
+    assert match.entry is None or not match.entry.red_flag
+
+
+@pytest.mark.parametrize(
+    "question", ["", "   ", "um please", "uh", "?!", "x" * 2000, "massage " * 300, "ñandú ☃ 123", "a1b2 " * 400]
+)
+def test_degenerate_questions_do_not_fail(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert isinstance(match, Match)
+    if not question.startswith("massage"):
+        assert match.entry is None and match.urgent is None
+
+
+def test_no_entry_means_a_score_below_the_threshold(matcher: Matcher) -> None:
+    questions = [c["q"] for c in HOLDOUT["holdout"]] + HOLDOUT["out_of_scope"] + NEAR_MISSES
+    for question in questions:
+        match = matcher.match(question)
+        assert 0 <= match.score <= 100
+        assert (match.entry is not None) == (match.score >= matcher.threshold), (question, match.score)
+
+
+def test_in_domain_tells_an_unknown_back_question_from_another_subject(matcher: Matcher) -> None:
+    assert matcher.in_domain("can I massage my sciatic nerve")
+    assert matcher.in_domain("book me a massage appointment for Saturday")
+    assert not matcher.in_domain("what's the weather like tomorrow in London")
+    assert not matcher.in_domain("")
+
+
+def test_suggestions_are_ordinary_entries(matcher: Matcher) -> None:
+    suggestions = matcher.suggestions(2)
+    assert len(suggestions) == 2 and not any(e.red_flag for e in suggestions)
+
+
+def test_default_matcher_is_built_once() -> None:
+    assert default_matcher() is default_matcher()
+
+
+def _entry(**changes: object) -> Entry:
+    fields: dict[str, object] = {
+        "id": "red-flag-test",
+        "topic": "test",
+        "red_flag": True,
+        "questions": ["my toes are blue", "blue toes", "toes turned blue"],
+        "keywords": ["toes blue"],
+        "answer": "Get help.",
+        "sources": ["test"],
+    }
+    fields.update(changes)
+    return Entry.model_validate(fields)
+
+
+def test_red_flag_keywords_are_checked_when_the_matcher_is_built() -> None:
+    assert Matcher((_entry(),), synonyms={}).match("my toes have gone blue").urgent is not None
+    with pytest.raises(FaqError, match="stopword"):
+        Matcher((_entry(keywords=["toes blue", "the"]),), synonyms={})
+    with pytest.raises(FaqError, match="never matches"):
+        Matcher((_entry(keywords=["pee"]),), synonyms={"pee": "bladder"})
