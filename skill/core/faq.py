@@ -363,7 +363,7 @@ class Matcher:
         entry = self.entries[best]
         score = float(rank[best])
         weights = [self._weight.get(t, self._unknown_weight) for t in tokens]
-        covered = sum(w * self._credit(t, best) for t, w in zip(tokens, weights)) / sum(weights)
+        covered = sum(w * self._credit(t, best) for t, w in zip(tokens, weights, strict=False)) / sum(weights)
         why = (
             f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[best]:.0f}, "
             f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"

@@ -79,7 +79,7 @@ class Program:
     @property
     def dropped(self) -> tuple[str, ...]:
         """Ids of the steps left out."""
-        return tuple(s.id for s, d in zip(self.routine.steps, self.doses) if d is None)
+        return tuple(s.id for s, d in zip(self.routine.steps, self.doses, strict=False) if d is None)
 
     def following(self, index: int) -> int | None:
         """The first included step at or after this index, or None past the end."""
@@ -115,7 +115,7 @@ def fit(program: Program, budget: float, measure: Callable[[Program], float]) ->
 
     def shrunk(factor: float) -> Program:
         scaled: list[Dose | None] = []
-        for step, dose in zip(steps, base):
+        for step, dose in zip(steps, base, strict=False):
             if dose is None or step.kind is Kind.TRANSITION:
                 scaled.append(dose)
             elif dose.reps is not None:

@@ -12,7 +12,7 @@ from skill.envelopes import Session
 from skill.simulator.dialog import ScriptError, run
 from skill.simulator.driver import Exchange, Simulator, SimulatorError, Transport, in_process, over_http
 from skill.simulator.speaker import Speaker, SpeechUnavailable, open_speaker
-from skill.simulator.ssml_reader import Piece, read
+from skill.simulator.ssml_reader import Piece
 
 
 def _transport(args: argparse.Namespace) -> Transport:
