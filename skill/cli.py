@@ -74,6 +74,18 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the skill over HTTP with Flask (development server; use gunicorn in production)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from skill.web import create_app
+
+    app = create_app(verify=False if args.no_verify else None)
+    app.run(host=args.host, port=args.port)
+    return 0
+
+
 def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> None:
     parser.add_argument("routine", nargs=None if routine_required else "?", help="routine id (see `backcoach list`)")
     parser.add_argument("--pace", type=float, default=1.0, help="multiplier for holds and tempo (0.75 to 1.5)")
@@ -97,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_arguments(demo, routine_required=False)
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("models", help="regenerate the interaction models").set_defaults(func=cmd_models)
+    serve = sub.add_parser("serve", help="serve the skill over HTTP (POST /, GET /health)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--no-verify", action="store_true", help="skip Alexa request verification (local testing only)")
+    serve.set_defaults(func=cmd_serve)
     from skill.simulator.cli import add_commands
 
     add_commands(sub)

@@ -13,6 +13,8 @@ from skill.core.paths import DATA_DIR
 from skill.core.routines import Library, load_library
 
 MODELS_DIR = DATA_DIR.parent / "interaction_models"
+PACKAGE_MODELS_DIR = DATA_DIR.parent / "skill-package" / "interactionModels" / "custom"
+"""The ASK CLI's layout; generated copies of MODELS_DIR so there is one source of truth."""
 SOURCE = MODELS_DIR / "source.yaml"
 INVOCATION = "back coach"
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
@@ -64,15 +66,18 @@ def render(model: dict[str, Any]) -> str:
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_all(directory: Path = MODELS_DIR) -> list[Path]:
-    """Regenerate every locale's model file; returns the paths written."""
+def write_all(directories: tuple[Path, ...] = (MODELS_DIR, PACKAGE_MODELS_DIR)) -> list[Path]:
+    """Regenerate every locale's model file, here and in the skill package; returns the paths written."""
     source = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
     library = load_library()
     paths = []
     for locale in LOCALES:
-        path = directory / f"{locale}.json"
-        path.write_text(render(build(locale, source, library)), encoding="utf-8")
-        paths.append(path)
+        text = render(build(locale, source, library))
+        for directory in directories:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / f"{locale}.json"
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
     return paths
 
 

@@ -131,3 +131,9 @@ def test_manifest_has_disclaimer_category_and_phrases_that_match_samples():
                 continue
             rest = re.sub(r"^(ask|tell) back coach (to )?", "", spoken)
             assert any(p.match(rest) for p in patterns), phrase
+
+
+@pytest.mark.parametrize("locale", models.LOCALES)
+def test_skill_package_models_are_the_same_generated_files(locale):
+    packaged = models.PACKAGE_MODELS_DIR / f"{locale}.json"
+    assert packaged.read_text() == (models.MODELS_DIR / f"{locale}.json").read_text()
