@@ -14,8 +14,9 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from skill.web.compat import import_skill_adapter
+from skill.web.compat import import_skill_adapter, install
 
+install()  # before anything imports flask_ask_sdk.skill_adapter (see compat)
 log = logging.getLogger("backcoach.web")
 
 MAX_BODY_BYTES = 128 * 1024

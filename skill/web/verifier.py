@@ -35,7 +35,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -68,7 +68,7 @@ class VerificationError(Exception):
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _quote(value: object) -> str:
@@ -77,7 +77,7 @@ def _quote(value: object) -> str:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,7 +109,9 @@ def normalise_cert_url(url: str) -> str:
     Raises VerificationError for anything but https://s3.amazonaws.com[:443]/echo.api/<file>.
     """
     if any(ord(ch) <= 0x20 or ord(ch) >= 0x7F for ch in url):
-        raise VerificationError(f"certificate URL has control, space or non-ASCII characters: {_quote(url)}")
+        raise VerificationError(
+            f"certificate URL has control, space or non-ASCII characters: {_quote(url)}"
+        )
     if "\\" in url:
         raise VerificationError(f"certificate URL contains a backslash: {_quote(url)}")
     try:
@@ -233,7 +235,9 @@ def _download(url: str, timeout: float, *, _allow_http: bool = False) -> bytes:
         sock.settimeout(remaining())
         response = conn.getresponse()
         if response.status != 200:
-            raise VerificationError(f"certificate download got HTTP {response.status} from {_quote(url)}")
+            raise VerificationError(
+                f"certificate download got HTTP {response.status} from {_quote(url)}"
+            )
         length = response.getheader("Content-Length")
         if length is not None and length.strip().isdigit() and int(length) > MAX_CHAIN_BYTES:
             raise VerificationError(f"certificate chain is larger than {MAX_CHAIN_BYTES} bytes")
@@ -369,7 +373,8 @@ class RequestVerifier:
         except VerificationError:
             raise
         except Exception as exc:  # last line of defence: a bad request must never be a 500
-            raise VerificationError(f"verification failed unexpectedly: {type(exc).__name__}") from exc
+            reason = f"verification failed unexpectedly: {type(exc).__name__}"
+            raise VerificationError(reason) from exc
 
     # ---- steps ----------------------------------------------------------------------------
 
@@ -390,7 +395,8 @@ class RequestVerifier:
         try:
             key.verify(signature, bytes(body), PKCS1v15(), SHA256())
         except InvalidSignature as exc:
-            raise VerificationError("Signature-256 does not match the body and certificate") from exc
+            reason = "Signature-256 does not match the body and certificate"
+            raise VerificationError(reason) from exc
         except ValueError as exc:
             raise VerificationError(f"Signature-256 cannot be checked: {exc}") from exc
         return envelope
@@ -459,7 +465,9 @@ class RequestVerifier:
             raise VerificationError("certificate chain is empty")
         leaf, intermediates = certs[0], certs[1:]
         if leaf.not_valid_before_utc > now:
-            raise VerificationError(f"signing certificate is not valid before {leaf.not_valid_before_utc}")
+            raise VerificationError(
+                f"signing certificate is not valid before {leaf.not_valid_before_utc}"
+            )
         if leaf.not_valid_after_utc < now:
             raise VerificationError(f"signing certificate expired at {leaf.not_valid_after_utc}")
         try:
