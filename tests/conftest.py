@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import Planner
-from skill.core.routines import Library, load_library
+# Every test run keeps users' memory in its own scratch database, never in the real one.
+os.environ["BACKCOACH_STORAGE"] = "sqlite"
+os.environ["BACKCOACH_SQLITE_PATH"] = str(Path(tempfile.mkdtemp(prefix="backcoach-test-")) / "memory.sqlite3")
+
+from skill.core.phrases import Phrasebook, Voice  # noqa: E402
+from skill.core.planner import Planner  # noqa: E402
+from skill.core.routines import Library, load_library  # noqa: E402
 
 
 @pytest.fixture(scope="session")

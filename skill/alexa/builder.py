@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from ask_sdk_core.skill import CustomSkill
-from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.handlers import HANDLERS, ErrorHandler, UnhandledRequestHandler
@@ -19,7 +19,9 @@ from skill.alexa.interceptors import (
     TurnInterceptor,
 )
 from skill.core.faq import Matcher, load_entries
+from skill.alexa.memory import LoadMemoryInterceptor, SaveMemoryInterceptor
 from skill.core.player import Player, Settings
+from skill.storage import Store, StorePersistenceAdapter, store_from_env
 from skill.core.routines import Library, load_library
 
 
@@ -28,12 +30,19 @@ def build_skill(
     settings: Settings | None = None,
     skill_id: str | None = None,
     faq: Matcher | None = None,
+    store: Store | None | bool = True,
 ) -> CustomSkill:
-    """A ready skill; pass a skill id to refuse requests meant for another skill."""
+    """A ready skill; pass a skill id to refuse requests meant for another skill.
+
+    `store` keeps each user's memory: True (default) takes it from the environment
+    (BACKCOACH_STORAGE), None or False runs without memory.
+    """
     library = library or load_library()
     player = Player(library, settings)
     faq = faq or Matcher(load_entries(routine_ids={r.id for r in library}))
-    builder = SkillBuilder()
+    if store is True:
+        store = store_from_env()
+    builder = CustomSkillBuilder(persistence_adapter=StorePersistenceAdapter(store) if store else None)
     if skill_id:
         builder.skill_id = skill_id
     for handler in HANDLERS:
@@ -41,9 +50,11 @@ def build_skill(
     builder.add_request_handler(UnhandledRequestHandler())
     builder.add_exception_handler(ErrorHandler())
     builder.add_global_request_interceptor(RequestLogInterceptor())
+    builder.add_global_request_interceptor(LoadMemoryInterceptor())
     builder.add_global_request_interceptor(TurnInterceptor(player, faq))
     builder.add_global_response_interceptor(SaveStateInterceptor())
     builder.add_global_response_interceptor(RememberSpeechInterceptor())
+    builder.add_global_response_interceptor(SaveMemoryInterceptor())
     builder.add_global_response_interceptor(ResponseLogInterceptor())
     return builder.create()
 

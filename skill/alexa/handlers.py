@@ -18,6 +18,7 @@ from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
 from skill.core.selection import Request, choose, parse_duration
 from skill.core.timeline import Position
+from skill.storage import week_summary, weekly_streak
 
 log = logging.getLogger("backcoach.skill")
 
@@ -76,17 +77,34 @@ class _RoutineCommand(_Intent):
 
 
 class LaunchRequestHandler(AbstractRequestHandler):
-    """Greets, gives the disclaimer, offers a routine and says how to ask questions."""
+    """Greets (the disclaimer on a first visit), offers a saved routine or a new one, explains questions."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("LaunchRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        voice = turn.voice
-        reply = Reply().say(voice.say("skill.welcome")).say(voice.say("skill.disclaimer"))
-        featured = [turn.player.library.get(i) for i in ("neck-and-shoulders", "desk-break", "foam-roller-upper-back")]
-        featured = [r for r in featured if r is not None] or list(turn.player.library.routines[:3])
+        voice, memory, library = turn.voice, turn.memory, turn.player.library
+        reply = Reply()
+        if memory.corrupt:
+            reply.say(voice.say("memory.corrupt"))
+        saved = memory.saved_resume(library, turn.now)
+        if saved is not None:
+            routine = library.get(saved.routine_id)
+            assert routine is not None
+            reply.say(voice.say("memory.welcome_back", number=saved.step_index + 1, title=routine.title))
+            reply.reprompt = voice.say("memory.welcome_back_reprompt")
+            turn.state.awaiting = Awaiting.SAVED
+            return respond(handler_input, reply)
+        reply.say(voice.say("skill.welcome"))
+        if not memory.record.disclaimer_heard:
+            reply.say(voice.say("skill.disclaimer"))
+            memory.record.disclaimer_heard = True
+        featured = [library.get(i) for i in ("neck-and-shoulders", "desk-break", "foam-roller-upper-back")]
+        featured = [r for r in featured if r is not None] or list(library.routines[:3])
+        if memory.record.favourites and library.get(memory.record.favourites[-1]):
+            favourite = library.get(memory.record.favourites[-1])
+            featured = [favourite, *[r for r in featured if r is not favourite]][:3]
         reply.say(voice.say("skill.launch_offer", routines=_list(turn, featured)))
         reply.say(voice.say("skill.launch_questions"))
         reply.say(voice.say("skill.launch_ask", title=featured[0].title))
@@ -94,6 +112,15 @@ class LaunchRequestHandler(AbstractRequestHandler):
         turn.state.awaiting = Awaiting.OFFER
         turn.state.offer = featured[0].id
         return respond(handler_input, reply)
+
+
+def _restore_saved(turn: Turn) -> Reply | None:
+    """Pick up the routine saved in an earlier session, if there is one."""
+    saved = turn.memory.saved_resume(turn.player.library, turn.now)
+    if saved is None:
+        return None
+    position = Position(saved.step_index, saved.phase_index, saved.elapsed_seconds)
+    return turn.player.restore(turn.state, turn.voice, saved.routine_id, position, turn.now)
 
 
 class StartRoutineIntentHandler(_Intent):
@@ -161,6 +188,13 @@ class YesIntentHandler(_Intent):
         turn = Turn.of(handler_input)
         state, player, voice = turn.state, turn.player, turn.voice
         awaiting, state.awaiting = state.awaiting, None
+        if awaiting is Awaiting.SAVED:
+            restored = _restore_saved(turn)
+            if restored is not None:
+                return respond(handler_input, restored)
+        if awaiting is Awaiting.FORGET:
+            turn.memory.forget = True
+            return respond(handler_input, Reply(end=True).say(voice.say("memory.forgotten")))
         if awaiting is Awaiting.OFFER and state.offer:
             routine = player.library.get(state.offer)
             if routine is not None:
@@ -188,6 +222,13 @@ class NoIntentHandler(_Intent):
         if awaiting is Awaiting.ANOTHER:
             state.routine = None
             return respond(handler_input, Reply(end=True).say(voice.say("skill.goodbye")))
+        if awaiting is Awaiting.FORGET:
+            reply = Reply().say(voice.say("memory.kept"))
+            reply.reprompt = voice.say("skill.what_next_reprompt")
+            return respond(handler_input, reply)
+        if awaiting is Awaiting.SAVED:
+            turn.memory.record.resume = None
+            return respond(handler_input, _offer_routines(turn, Reply().say(voice.say("memory.fresh_start"))))
         if awaiting is Awaiting.SAFETY:
             state.routine = None
             reply = Reply().say(voice.say("skill.safety_declined"))
@@ -265,13 +306,17 @@ class PauseIntentHandler(_RoutineCommand):
         return turn.player.pause(turn.state, turn.voice, turn.now)
 
 
-class ResumeIntentHandler(_RoutineCommand):
-    """Resume: carry on from where the user paused or cut in."""
+class ResumeIntentHandler(_Intent):
+    """Resume: carry on from where the user paused or cut in, or pick up a routine saved earlier."""
 
     intent = "AMAZON.ResumeIntent"
 
-    def act(self, turn: Turn) -> Reply:
-        return turn.player.resume(turn.state, turn.voice, turn.now)
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if _in_routine(turn):
+            return respond(handler_input, turn.player.resume(turn.state, turn.voice, turn.now))
+        restored = _restore_saved(turn)
+        return respond(handler_input, restored or _no_routine(turn))
 
 
 class KeepGoingIntentHandler(_Intent):
@@ -418,6 +463,103 @@ class TellMeMoreIntentHandler(_Intent):
         return respond(handler_input, reply)
 
 
+def _memory_off(turn: Turn) -> Reply:
+    reply = Reply().say(turn.voice.say("memory.unavailable"))
+    reply.reprompt = turn.voice.say("skill.what_next_reprompt")
+    return reply
+
+
+def _start_remembered(handler_input: HandlerInput, routine_id: str | None, missing_key: str) -> Response:
+    turn = Turn.of(handler_input)
+    if not turn.memory.available:
+        return respond(handler_input, _memory_off(turn))
+    routine = turn.player.library.get(routine_id) if routine_id else None
+    if routine is None:
+        return respond(handler_input, _offer_routines(turn, Reply().say(turn.voice.say(missing_key))))
+    turn.state.awaiting = None
+    return respond(handler_input, turn.player.start(turn.state, turn.voice, routine, None, turn.now))
+
+
+class AddFavouriteIntentHandler(_Intent):
+    """Add the current (or last) routine to the user's favourites."""
+
+    intent = "AddFavouriteIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if not turn.memory.available:
+            return respond(handler_input, _memory_off(turn))
+        routine_id = turn.state.routine or turn.memory.record.last_routine
+        routine = turn.player.library.get(routine_id) if routine_id else None
+        if routine is None:
+            reply = Reply().say(turn.voice.say("memory.nothing_to_favourite"))
+            reply.reprompt = turn.voice.say("skill.what_next_reprompt")
+            return respond(handler_input, reply)
+        turn.memory.record.add_favourite(routine.id)
+        reply = Reply().say(turn.voice.say("memory.favourite_added", title=routine.title))
+        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
+            turn.player.hold(turn.state, turn.voice, turn.now)
+            reply.say(turn.voice.say("player.resume_hint"))
+            reply.reprompt = turn.voice.say("player.resume_reprompt")
+        else:
+            reply.reprompt = turn.voice.say("skill.what_next_reprompt")
+        return respond(handler_input, reply)
+
+
+class StartFavouriteIntentHandler(_Intent):
+    """Start the favourite routine added most recently."""
+
+    intent = "StartFavouriteIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        favourites = Turn.of(handler_input).memory.record.favourites
+        return _start_remembered(handler_input, favourites[-1] if favourites else None, "memory.no_favourites")
+
+
+class StartLastRoutineIntentHandler(_Intent):
+    """Do the same routine as last time."""
+
+    intent = "StartLastRoutineIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return _start_remembered(handler_input, Turn.of(handler_input).memory.record.last_routine, "memory.no_last")
+
+
+class ProgressIntentHandler(_Intent):
+    """A short weekly recap: sessions this week and last week, never a scolding."""
+
+    intent = "ProgressIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if not turn.memory.available:
+            return respond(handler_input, _memory_off(turn))
+        this_week, last_week = week_summary(turn.memory.record, turn.now)
+        streak = weekly_streak(turn.memory.record, turn.now)
+        voice = turn.voice
+        reply = Reply().say(voice.say("memory.progress", this_week=this_week, last_week=last_week))
+        if streak >= 2:
+            reply.say(voice.say("memory.streak", weeks=streak))
+        reply.say(voice.say("memory.encourage"))
+        reply.reprompt = voice.say("skill.what_next_reprompt")
+        return respond(handler_input, reply)
+
+
+class ForgetMeIntentHandler(_Intent):
+    """Delete my data: asks to confirm first."""
+
+    intent = "ForgetMeIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn.of(handler_input)
+        if not turn.memory.available:
+            return respond(handler_input, _memory_off(turn))
+        turn.state.awaiting = Awaiting.FORGET
+        reply = Reply().say(turn.voice.say("memory.forget_confirm"))
+        reply.reprompt = turn.voice.say("memory.forget_reprompt")
+        return respond(handler_input, reply)
+
+
 class HelpIntentHandler(_Intent):
     """Help: inside a routine it explains navigation; outside, what the skill can do."""
 
@@ -504,6 +646,9 @@ class SessionEndedRequestHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         request = handler_input.request_envelope.request
         log.info("session ended: %s %s", getattr(request, "reason", None), getattr(request, "error", None) or "")
+        turn = Turn.of(handler_input)
+        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
+            turn.player.hold(turn.state, turn.voice, turn.now)
         return handler_input.response_builder.response
 
 
@@ -560,6 +705,11 @@ HANDLERS: tuple[type[AbstractRequestHandler], ...] = (
     QuestionIntentHandler,
     TopicIntentHandler,
     TellMeMoreIntentHandler,
+    AddFavouriteIntentHandler,
+    StartFavouriteIntentHandler,
+    StartLastRoutineIntentHandler,
+    ProgressIntentHandler,
+    ForgetMeIntentHandler,
     HelpIntentHandler,
     StopIntentHandler,
     CancelIntentHandler,

@@ -14,7 +14,10 @@ import re
 from skill.alexa.turn import LAST_SPEECH_KEY, MAX_REPEATABLE, STATE_KEY, Turn, request_time
 from skill.core.faq import Matcher
 from skill.core.phrases import Phrasebook, Voice
+from skill.alexa.memory import Memory
+from skill.core.planner import Verbosity
 from skill.core.player import Player, restore
+from skill.core.program import clamp_pace
 
 log = logging.getLogger("backcoach.skill")
 
@@ -35,12 +38,20 @@ class TurnInterceptor(AbstractRequestInterceptor):
         envelope = handler_input.request_envelope
         request_id = getattr(envelope.request, "request_id", None) or ""
         voice = Voice(Phrasebook.load(_locale(handler_input)), random.Random(request_id))
-        raw = handler_input.attributes_manager.session_attributes.get(STATE_KEY)
+        attributes = handler_input.attributes_manager
+        raw = attributes.session_attributes.get(STATE_KEY)
         state, reset = restore(raw, self.player.library)
         if reset is not None:
             log.warning("stored state reset (%s)", reset)
-        handler_input.attributes_manager.request_attributes["turn"] = Turn(
-            state=state, voice=voice, player=self.player, faq=self.faq, now=request_time(handler_input), reset=reset
+        memory = attributes.request_attributes.get("memory") or Memory()
+        now = request_time(handler_input)
+        if getattr(envelope.session, "new", False):
+            if raw is None and memory.available:
+                state.pace = clamp_pace(memory.record.pace)
+                state.verbosity = Verbosity(memory.record.verbosity)
+            memory.record.add_session(now)
+        attributes.request_attributes["turn"] = Turn(
+            state=state, voice=voice, player=self.player, faq=self.faq, now=now, memory=memory, reset=reset
         )
 
 

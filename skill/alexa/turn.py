@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
@@ -11,6 +11,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 
+from skill.alexa.memory import Memory
 from skill.core.faq import Matcher
 from skill.core.phrases import Voice
 from skill.core.player import Player, PlayerState, Reply, Reset
@@ -34,6 +35,7 @@ class Turn:
     player: Player
     faq: Matcher
     now: float
+    memory: Memory = field(default_factory=Memory)
     reset: Reset | None = None
 
     @staticmethod

@@ -31,6 +31,18 @@ def _read(path: Path) -> dict[str, tuple[str, ...]]:
     return entries
 
 
+def _overrides(directory: Path, locale: str, depth: int) -> dict[str, tuple[str, ...]]:
+    """A locale's own phrasings, on top of the locale it names in `_inherit` (if any)."""
+    path = directory / f"{locale}.yaml"
+    if not path.is_file() or depth > 3:
+        return {}
+    own = _read(path)
+    parent = own.pop("_inherit", None)
+    merged = _overrides(directory, parent[0], depth + 1) if parent else {}
+    merged.update(own)
+    return merged
+
+
 class Phrasebook:
     """All phrasings for one locale: the language file with the locale's overrides on top."""
 
@@ -47,9 +59,7 @@ class Phrasebook:
         if not base.is_file():
             base = directory / "en.yaml"
         entries = _read(base)
-        override = directory / f"{locale}.yaml"
-        if override.is_file():
-            entries.update(_read(override))
+        entries.update(_overrides(directory, locale, depth=0))
         return Phrasebook(locale, entries)
 
     def variants(self, key: str) -> tuple[str, ...]:

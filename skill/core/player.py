@@ -32,6 +32,10 @@ class Awaiting(StrEnum):
     CONTINUE = "continue"
     OFFER = "offer"
     ANOTHER = "another"
+    SAVED = "saved"
+    """Offered to pick up an unfinished routine from an earlier session."""
+    FORGET = "forget"
+    """Asked to confirm deleting the user's data."""
 
 
 class Last(BaseModel):
@@ -334,6 +338,21 @@ class Player:
         reply = Reply().say(self._where(state, voice, position, "player.paused"))
         reply.reprompt = voice.say("player.resume_reprompt")
         return reply
+
+    def restore(self, state: PlayerState, voice: Voice, routine_id: str, position: Position, now: float) -> Reply:
+        """Pick up a routine saved in an earlier session, at the saved position."""
+        routine = self.library.get(routine_id)
+        assert routine is not None
+        state.routine, state.budget, state.seen, state.last = routine.id, None, [], None
+        program = self._state_program(state, voice)
+        index = program.following(position.step)
+        if index is None:
+            return self.finished(state, voice)
+        phases = (2 if routine.steps[index].per_side else 1) * (program.doses[index].sets if program.doses[index] else 1)
+        if index != position.step or position.phase >= phases:
+            position = Position(index)
+        reply = Reply().say(voice.say("player.restored", title=routine.title, number=program.included.index(index) + 1))
+        return self.narrate(state, voice, position, now, reply)
 
     def resume(self, state: PlayerState, voice: Voice, now: float, reply: Reply | None = None) -> Reply:
         """Carry on from where the listener was."""

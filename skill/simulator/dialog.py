@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,9 +85,10 @@ def run(path: Path, transport: Transport) -> Outcome:
     """Run one script in a fresh session and report the first failed expectation."""
     script = load(path)
     name = str(script.get("name") or path.stem)
-    # Fixed ids make every run of a script choose the same phrasings (the voice is seeded by request id).
+    # Fixed request ids make every run choose the same phrasings (the voice is seeded by request id);
+    # a new user each run means nothing remembered from an earlier run changes the conversation.
     counter = itertools.count(1)
-    session = Session(locale=str(script.get("locale") or "en-US"), user_id=f"amzn1.ask.account.{path.stem}",
+    session = Session(locale=str(script.get("locale") or "en-US"), user_id=f"amzn1.ask.account.dialog-{uuid.uuid4().hex}",
                       device_id="amzn1.ask.device.dialog", ids=lambda: f"{path.stem}-{next(counter)}")
     simulator = Simulator(transport, session)
     for number, turn in enumerate(script["turns"], 1):

@@ -70,15 +70,18 @@ def check_limits(raw: dict[str, Any]) -> None:
 
 
 SKILL = build_skill()
+USERS = itertools.count(1)
 
 
 class Conversation:
     """Talks to the skill in-process as one user on one device."""
 
-    def __init__(self, skill=SKILL, locale: str = "en-US") -> None:
+    def __init__(self, skill=SKILL, locale: str = "en-US", user_id: str | None = None) -> None:
         counter = itertools.count(1)
         self.skill = skill
-        self.session = Session(locale=locale, user_id="amzn1.ask.account.test", ids=lambda: f"id{next(counter)}")
+        # A user of its own unless a test means to come back as the same person.
+        user_id = user_id or f"amzn1.ask.account.test-{next(USERS)}"
+        self.session = Session(locale=locale, user_id=user_id, ids=lambda: f"{user_id}-{next(counter)}")
         self.last: Said | None = None
 
     def send(self, envelope: dict[str, Any]) -> Said:

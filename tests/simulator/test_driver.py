@@ -136,8 +136,8 @@ def server():
 
 
 def test_the_skill_can_be_reached_over_http(server):
-    local = Simulator(in_process(), Session(user_id="u1", ids=lambda: "same"))
-    remote = Simulator(over_http(server + "/"), Session(user_id="u1", ids=lambda: "same"))
+    local = Simulator(in_process(), Session(user_id="u-local", ids=lambda: "same"))
+    remote = Simulator(over_http(server + "/"), Session(user_id="u-remote", ids=lambda: "same"))
     for line in ("open back coach", "start the desk break", "yes"):
         assert remote.say(line)[-1].speech == local.say(line)[-1].speech
 

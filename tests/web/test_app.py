@@ -33,8 +33,8 @@ def client():
     return create_app(verifier=_verifier(), skill_ids={SKILL_ID}).test_client()
 
 
-def _session() -> Session:
-    return Session(application_id=SKILL_ID, user_id="amzn1.ask.account.web", device_id="amzn1.ask.device.web",
+def _session(user: str = "web") -> Session:
+    return Session(application_id=SKILL_ID, user_id=f"amzn1.ask.account.{user}", device_id="amzn1.ask.device.web",
                    ids=lambda: "fixed")
 
 
@@ -45,10 +45,10 @@ def _post(client, envelope: dict | bytes, **overrides):
 
 
 def test_valid_request_gets_the_same_body_as_in_process(client):
-    envelope = _session().launch()
-    reply = _post(client, envelope)
+    over_http, in_process = _session("first-a").launch(), _session("first-b").launch()
+    reply = _post(client, over_http)
     assert reply.status_code == 200
-    assert reply.get_json() == invoke(default_skill(), envelope)
+    assert reply.get_json() == invoke(default_skill(), in_process)
 
 
 def test_lambda_handler_gives_the_same_body(monkeypatch):
@@ -56,8 +56,9 @@ def test_lambda_handler_gives_the_same_body(monkeypatch):
 
     lambda_function._skill.cache_clear()
     monkeypatch.setenv("BACKCOACH_SKILL_ID", SKILL_ID)
-    for envelope in (_session().launch(), _session().intent("ListRoutinesIntent")):
-        assert lambda_function.lambda_handler(envelope, None) == invoke(default_skill(), envelope)
+    for a, b in ((_session("l1").launch(), _session("l2").launch()),
+                 (_session("l3").intent("ListRoutinesIntent"), _session("l4").intent("ListRoutinesIntent"))):
+        assert lambda_function.lambda_handler(a, None) == invoke(default_skill(), b)
 
 
 def test_lambda_refuses_another_skill_and_needs_an_id(monkeypatch):
@@ -193,8 +194,8 @@ def test_live_server_on_loopback_answers_like_in_process():
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/"
-        remote = Simulator(over_http(url), Session(user_id="u", ids=lambda: "same"))
-        local = Simulator(in_process(), Session(user_id="u", ids=lambda: "same"))
+        remote = Simulator(over_http(url), Session(user_id="u-remote", ids=lambda: "same"))
+        local = Simulator(in_process(), Session(user_id="u-local", ids=lambda: "same"))
         for line in ("open back coach", "start the desk break", "yes", "how long is left"):
             assert remote.say(line)[-1].response == local.say(line)[-1].response
     finally:

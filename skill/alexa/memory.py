@@ -1,0 +1,104 @@
+"""Memory across sessions as the handlers see it: a typed record loaded and saved by interceptors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+
+from skill.core.player import Awaiting, PlayerState
+from skill.core.routines import Library
+from skill.storage import MemoryRecord, Resume, StorageError
+
+log = logging.getLogger("backcoach.memory")
+
+RESUME_DAYS = 7
+"""An unfinished routine is offered again for this long."""
+
+
+@dataclass
+class Memory:
+    """One user's record for this request; `available` is False when storage could not be reached."""
+
+    record: MemoryRecord = field(default_factory=MemoryRecord)
+    available: bool = False
+    corrupt: bool = False
+    forget: bool = False
+    loaded: dict[str, Any] = field(default_factory=dict)
+
+    def saved_resume(self, library: Library, now: float) -> Resume | None:
+        """The unfinished routine to offer, if it is recent and still exists."""
+        resume = self.record.resume
+        if resume is None or now - resume.saved_at > RESUME_DAYS * 86400:
+            return None
+        routine = library.get(resume.routine_id)
+        if routine is None or resume.step_index >= len(routine.steps):
+            return None
+        return resume
+
+
+def sync(memory: Memory, state: PlayerState, now: float) -> None:
+    """Copy what the session learned into the record: settings, the last routine and where it stopped."""
+    record = memory.record
+    record.pace, record.verbosity = state.pace, state.verbosity.value
+    if state.routine is None:
+        return
+    if state.awaiting is Awaiting.SAFETY:
+        return  # chosen but not started
+    record.last_routine = state.routine
+    reached_end = state.last is not None and state.last.after is None
+    if reached_end or (state.awaiting is Awaiting.ANOTHER and state.last is None):
+        record.resume = None
+        return
+    record.resume = Resume(
+        routine_id=state.routine, step_index=state.step, phase_index=state.phase,
+        elapsed_seconds=state.elapsed, saved_at=now,
+    )
+
+
+class LoadMemoryInterceptor(AbstractRequestInterceptor):
+    """Loads the user's record through the persistence adapter; without storage the skill carries on."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        memory = Memory()
+        manager = handler_input.attributes_manager
+        try:
+            attributes = manager.persistent_attributes
+            memory.record = MemoryRecord.model_validate({k: v for k, v in attributes.items() if not k.startswith("_")})
+            memory.corrupt = bool(attributes.get("_was_corrupt"))
+            memory.available = True
+        except (StorageError, ValueError) as exc:
+            log.warning("memory unavailable for this request: %s", exc)
+        except AttributeError:
+            pass  # no persistence adapter configured
+        memory.loaded = memory.record.model_dump(mode="json")
+        manager.request_attributes["memory"] = memory
+
+
+class SaveMemoryInterceptor(AbstractResponseInterceptor):
+    """Writes back what changed (merged with any concurrent write), or forgets the user."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        manager = handler_input.attributes_manager
+        memory: Memory | None = manager.request_attributes.get("memory")
+        turn = manager.request_attributes.get("turn")
+        if memory is None or not memory.available:
+            return
+        try:
+            if memory.forget:
+                manager.delete_persistent_attributes()
+                return
+            if turn is not None:
+                sync(memory, turn.state, turn.now)
+            current = memory.record.model_dump(mode="json")
+            if current == memory.loaded:
+                return
+            attributes = manager.persistent_attributes
+            attributes.update({k: v for k, v in current.items() if k != "revision"})
+            manager.save_persistent_attributes()
+        except (StorageError, ValueError) as exc:
+            log.error("memory not saved: %s", exc)
