@@ -1,0 +1,329 @@
+"""The per-user memory record: what Back Coach remembers between sessions.
+
+The record is deliberately small and holds *no health data*: no pain scores, no body areas,
+no symptoms, no free text. Unknown fields are rejected (``extra="forbid"``), so nothing can be
+smuggled in by a handler that sets a new key. What it holds:
+
+* ``resume``      – where an interrupted routine stopped (routine id, step, phase, seconds done);
+* ``pace``        – speech/timing pace multiplier, 0.75 .. 1.5;
+* ``verbosity``   – "full", "short" or "quiet" coaching;
+* ``favourites``  – up to 20 routine ids, unique, oldest first;
+* ``last_routine``– the routine played most recently;
+* ``sessions``    – start times (epoch seconds) of recent sessions, the last 60 days, at most 200;
+* ``disclaimer_heard`` – whether the one-time safety disclaimer has been played;
+* ``revision``    – optimistic concurrency counter owned by the store (0 = never stored).
+
+Stored bodies carry a version ``v``. :func:`migrate` reads any known version (currently 1 and 2)
+and raises :class:`CorruptRecord` for anything it cannot read.
+
+Version 1 (the first release) stored this shape::
+
+    {"v": 1,
+     "pace": 1.0,                      # 0.5 .. 2.0 were accepted; clamped to 0.75 .. 1.5 now
+     "verbose": true,                  # true -> verbosity "full", false -> "short"
+     "favorites": ["desk-break"],      # US spelling, unbounded, could repeat
+     "last": "desk-break",             # or null
+     "resume": {"routine": "desk-break", "step": 2, "elapsed": 31.5, "at": 1700000000},
+     "disclaimer": true,
+     "history": [1699990000, 1700000000]}   # session start times, epoch seconds
+
+Every v1 key except ``v`` is optional. v1 had no phases (``phase_index`` becomes 0) and no
+revision counter (the store supplies it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+CURRENT_VERSION = 2
+PACE_MIN, PACE_MAX = 0.75, 1.5
+MAX_FAVOURITES = 20
+MAX_SESSIONS = 200
+SESSION_WINDOW_DAYS = 60
+SESSION_WINDOW_SECONDS = SESSION_WINDOW_DAYS * 86400.0
+
+# Same shape as the routine ids in data/routines (lowercase slug), bounded in length so that
+# no field can carry free text.
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+RoutineId = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
+
+
+# --------------------------------------------------------------------------------------- errors
+
+
+class StorageError(Exception):
+    """The store could not do what was asked: storage down, locked too long, disk full, ...
+
+    Never carries a half-written record: a failed write leaves the stored record as it was.
+    """
+
+
+class Conflict(StorageError):
+    """Someone else wrote the record between our read and our write (revision mismatch)."""
+
+
+class CorruptRecord(ValueError):
+    """A stored body that cannot be read as any known record version."""
+
+
+class NewerVersion(CorruptRecord):
+    """A body written by a newer release (``v`` above :data:`CURRENT_VERSION`).
+
+    It is not garbage, just not ours to read: stores refuse to touch it (they raise
+    :class:`StorageError`) instead of quarantining and overwriting it.
+    """
+
+
+# -------------------------------------------------------------------------------------- record
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        validate_assignment=True,
+        strict=False,
+    )
+
+
+class Resume(_Strict):
+    """Where an interrupted routine stopped."""
+
+    routine_id: RoutineId
+    step_index: int = Field(ge=0, le=999)
+    phase_index: int = Field(default=0, ge=0, le=999)
+    elapsed_seconds: float = Field(default=0.0, ge=0, le=86400)
+    saved_at: float = Field(ge=0)
+
+
+class MemoryRecord(_Strict):
+    """One user's memory. Mutate freely inside ``Store.update`` change functions; the store
+    re-validates the whole record before writing it."""
+
+    v: int = CURRENT_VERSION
+    resume: Resume | None = None
+    pace: float = Field(default=1.0, ge=PACE_MIN, le=PACE_MAX)
+    verbosity: Literal["full", "short", "quiet"] = "full"
+    favourites: list[RoutineId] = Field(default_factory=list, max_length=MAX_FAVOURITES)
+    last_routine: RoutineId | None = None
+    sessions: list[Annotated[float, Field(ge=0)]] = Field(default_factory=list)
+    disclaimer_heard: bool = False
+    revision: int = Field(default=0, ge=0)
+
+    @field_validator("v")
+    @classmethod
+    def _current_version(cls, value: int) -> int:
+        if value != CURRENT_VERSION:
+            raise ValueError(f"v must be {CURRENT_VERSION}; older bodies go through migrate()")
+        return value
+
+    @field_validator("favourites", mode="before")
+    @classmethod
+    def _unique_favourites(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            seen: set[Any] = set()
+            out = []
+            for item in value:
+                key = item if isinstance(item, str) else id(item)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(item)
+            return out
+        return value
+
+    @field_validator("sessions", mode="after")
+    @classmethod
+    def _ordered_sessions(cls, value: list[float]) -> list[float]:
+        value = sorted(value)
+        return value[-MAX_SESSIONS:]
+
+    # ---- small, pure-ish helpers for change functions -------------------------------------
+
+    def add_favourite(self, routine_id: str) -> None:
+        """Add (or move to the newest end) a favourite; the oldest drops off past 20."""
+        favs = [f for f in self.favourites if f != routine_id] + [routine_id]
+        self.favourites = favs[-MAX_FAVOURITES:]
+
+    def remove_favourite(self, routine_id: str) -> None:
+        self.favourites = [f for f in self.favourites if f != routine_id]
+
+    def add_session(self, started_at: float) -> None:
+        """Record that a session started at ``started_at`` (epoch seconds)."""
+        self.sessions = [*self.sessions, float(started_at)]
+
+    def prune(self, now: float) -> None:
+        """Drop sessions older than 60 days before ``now`` (and keep at most 200)."""
+        cutoff = now - SESSION_WINDOW_SECONDS
+        self.sessions = [s for s in self.sessions if s >= cutoff]
+
+    def to_json(self) -> str:
+        """Compact JSON body, as stored."""
+        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"), sort_keys=True)
+
+    def content(self) -> dict[str, Any]:
+        """Everything but the revision: what two records must share to be 'the same data'."""
+        return self.model_dump(mode="json", exclude={"revision"})
+
+
+def checked(record: MemoryRecord) -> MemoryRecord:
+    """Re-validate a record that may have been mutated in place (list appends bypass
+    assignment validation). Raises pydantic's ValidationError (a ValueError) if invalid."""
+    return MemoryRecord.model_validate(record.model_dump())
+
+
+# ----------------------------------------------------------------------------------- migration
+
+
+class _ResumeV1(_Strict):
+    routine: str
+    step: int = Field(ge=0)
+    elapsed: float = Field(default=0.0, ge=0)
+    at: float = Field(default=0.0, ge=0)
+
+
+class _RecordV1(_Strict):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    v: Literal[1]
+    pace: float = 1.0
+    verbose: bool = True
+    favorites: list[str] = Field(default_factory=list)
+    last: str | None = None
+    resume: _ResumeV1 | None = None
+    disclaimer: bool = False
+    history: list[Annotated[float, Field(ge=0)]] = Field(default_factory=list)
+
+
+def _is_slug(value: str) -> bool:
+    return len(value) <= 64 and re.fullmatch(SLUG_PATTERN, value) is not None
+
+
+def _from_v1(raw: dict[str, Any]) -> MemoryRecord:
+    old = _RecordV1.model_validate(raw)
+    favourites: list[str] = []
+    for fav in old.favorites:  # keep the most recently added occurrence order, newest last
+        if _is_slug(fav):
+            if fav in favourites:
+                favourites.remove(fav)
+            favourites.append(fav)
+    resume = None
+    if old.resume is not None and _is_slug(old.resume.routine):
+        resume = Resume(
+            routine_id=old.resume.routine,
+            step_index=min(old.resume.step, 999),
+            phase_index=0,
+            elapsed_seconds=min(old.resume.elapsed, 86400.0),
+            saved_at=old.resume.at,
+        )
+    return MemoryRecord(
+        resume=resume,
+        pace=min(max(old.pace, PACE_MIN), PACE_MAX),
+        verbosity="full" if old.verbose else "short",
+        favourites=favourites[-MAX_FAVOURITES:],
+        last_routine=old.last if old.last is not None and _is_slug(old.last) else None,
+        sessions=sorted(old.history)[-MAX_SESSIONS:],
+        disclaimer_heard=old.disclaimer,
+    )
+
+
+def migrate(raw: Any) -> MemoryRecord:
+    """Read a stored body of any known version and return a current :class:`MemoryRecord`.
+
+    ``raw`` may be the JSON text (``str``/``bytes``) or the decoded ``dict``. Raises
+    :class:`CorruptRecord` for anything unreadable, :class:`NewerVersion` for a body from a
+    newer release. The returned record's ``revision`` comes from the body when present (v2);
+    stores overwrite it with their own authoritative counter.
+    """
+    data = raw
+    try:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            data = bytes(data).decode("utf-8")
+        if isinstance(data, str):
+            data = json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CorruptRecord(f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CorruptRecord(f"body is a {type(data).__name__}, not an object")
+    version = data.get("v")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise CorruptRecord(f"body has no integer version 'v' (got {version!r})")
+    try:
+        if version == 1:
+            return _from_v1(data)
+        if version == CURRENT_VERSION:
+            return MemoryRecord.model_validate(data)
+    except ValidationError as exc:
+        raise CorruptRecord(f"v{version} body does not validate: {exc}") from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise CorruptRecord(f"v{version} body is unreadable: {exc}") from None
+    if version > CURRENT_VERSION:
+        raise NewerVersion(f"body is version {version}; this release reads up to {CURRENT_VERSION}")
+    raise CorruptRecord(f"unknown record version {version}")
+
+
+# ----------------------------------------------------------------------------- week summaries
+
+
+def _local_date(ts: float, tz: dt.tzinfo) -> dt.date:
+    return dt.datetime.fromtimestamp(ts, tz).date()
+
+
+def _as_datetime(now: float | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    if isinstance(now, dt.datetime):
+        return now if now.tzinfo is not None else now.replace(tzinfo=tz)
+    return dt.datetime.fromtimestamp(now, tz)
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _sessions_by_week(record: MemoryRecord, tz: dt.tzinfo) -> dict[dt.date, int]:
+    counts: dict[dt.date, int] = {}
+    for ts in record.sessions:
+        if not math.isfinite(ts):
+            continue
+        week = _monday(_local_date(ts, tz))
+        counts[week] = counts.get(week, 0) + 1
+    return counts
+
+
+def week_summary(
+    record: MemoryRecord, now: float | dt.datetime, tz: dt.tzinfo = dt.UTC
+) -> tuple[int, int]:
+    """``(sessions_this_week, sessions_last_week)`` by ISO week (Monday..Sunday) in ``tz``.
+
+    A forgiving measure: it counts sessions per week and never asks for a daily chain.
+    ``now`` is epoch seconds or a datetime (naive ones are taken to be in ``tz``).
+    """
+    this_week = _monday(_as_datetime(now, tz).astimezone(tz).date())
+    counts = _sessions_by_week(record, tz)
+    return counts.get(this_week, 0), counts.get(this_week - dt.timedelta(days=7), 0)
+
+
+def weekly_streak(
+    record: MemoryRecord, now: float | dt.datetime, tz: dt.tzinfo = dt.UTC
+) -> int:
+    """Consecutive ISO weeks with at least one session, ending this week — or last week, so a
+    streak is not 'broken' on Monday morning before this week's first session."""
+    this_week = _monday(_as_datetime(now, tz).astimezone(tz).date())
+    counts = _sessions_by_week(record, tz)
+    week = this_week if counts.get(this_week) else this_week - dt.timedelta(days=7)
+    streak = 0
+    while counts.get(week):
+        streak += 1
+        week -= dt.timedelta(days=7)
+    return streak
