@@ -147,14 +147,14 @@ def test_timeout_after_the_write_landed_is_not_applied_twice(dynamo_client: Any)
     assert store.load(USER)[0].sessions == [marker]
 
 
-def test_gives_up_after_five_conflict_retries(dynamo_client: Any) -> None:
+def test_gives_up_after_the_conflict_retries_run_out(dynamo_client: Any) -> None:
     flaky = Flaky(dynamo_client, "put_item", client_error("ConditionalCheckFailedException"),
                   times=99)
     store = DynamoStore(TABLE, client=flaky)
     store.backoff_base = 0.0001
     with pytest.raises(Conflict):
         store.update(USER, lambda r: None)
-    assert flaky.calls == 6  # the first try and five re-loads/re-applies
+    assert flaky.calls == store.max_conflict_retries + 1 == 11  # the first try, then each re-load/re-apply
 
 
 def test_separate_quarantine_table(dynamo_client: Any) -> None:
