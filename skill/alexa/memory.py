@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
+from ask_sdk_core.exceptions import AttributesManagerException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
@@ -73,8 +74,8 @@ class LoadMemoryInterceptor(AbstractRequestInterceptor):
             memory.available = True
         except (StorageError, ValueError) as exc:
             log.warning("memory unavailable for this request: %s", exc)
-        except AttributeError:
-            pass  # no persistence adapter configured
+        except AttributesManagerException:
+            pass  # no store configured: the skill runs without memory
         memory.loaded = memory.record.model_dump(mode="json")
         manager.request_attributes["memory"] = memory
 

@@ -214,6 +214,16 @@ def test_storage_down_the_skill_still_answers_without_memory():
     assert talk.say("AMAZON.StopIntent").ends
 
 
+def test_without_a_store_the_skill_runs_without_memory():
+    talk = Conversation(skill=build_skill(store=None))
+    for _ in range(2):
+        assert "not medical advice" in talk.launch().text
+        talk.say("StartRoutineIntent", routine=routine("desk-break"))
+        assert "chair" in talk.say("AMAZON.YesIntent").text.lower()
+        assert "can't reach my memory" in talk.say("StartFavouriteIntent").text
+        talk.say("AMAZON.StopIntent")
+
+
 def test_a_corrupt_record_is_kept_aside_and_the_user_starts_fresh(skill, store, tmp_path):
     talk = person(skill)
     talk.launch()
