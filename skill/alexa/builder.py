@@ -18,11 +18,11 @@ from skill.alexa.interceptors import (
     SaveStateInterceptor,
     TurnInterceptor,
 )
-from skill.core.faq import Matcher, load_entries
 from skill.alexa.memory import LoadMemoryInterceptor, SaveMemoryInterceptor
+from skill.core.faq import Matcher, load_entries
 from skill.core.player import Player, Settings
-from skill.storage import Store, StorePersistenceAdapter, store_from_env
 from skill.core.routines import Library, load_library
+from skill.storage import Store, StorePersistenceAdapter, store_from_env
 
 
 def build_skill(
@@ -65,9 +65,18 @@ def default_skill() -> CustomSkill:
     return build_skill()
 
 
+class InvalidEnvelope(ValueError):
+    """The payload is not a request envelope the skill can read (a transport answers 400)."""
+
+
 def invoke(skill: CustomSkill, payload: dict[str, Any] | str) -> dict[str, Any]:
     """Envelope JSON in, response envelope JSON out (the same path every transport takes)."""
-    text = payload if isinstance(payload, str) else json.dumps(payload)
-    envelope = skill.serializer.deserialize(text, RequestEnvelope)
+    try:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        envelope = skill.serializer.deserialize(text, RequestEnvelope)
+    except Exception as exc:  # the SDK's deserialiser raises many types for malformed input
+        raise InvalidEnvelope(f"not a request envelope ({type(exc).__name__})") from exc
+    if not isinstance(envelope, RequestEnvelope) or envelope.request is None:
+        raise InvalidEnvelope("not a request envelope (no request)")
     response = skill.invoke(request_envelope=envelope, context=None)
     return skill.serializer.serialize(response)

@@ -1,0 +1,148 @@
+"""Property-based fuzzing of request envelopes through the whole stack: no 500s, no crashes, valid responses.
+
+Short by default; BACKCOACH_LONG=1 runs at least 10,000 generated cases per path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from collections import Counter
+from typing import Any
+
+import pytest
+from ask_sdk_model import ResponseEnvelope
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skill import models
+from skill.alexa.builder import InvalidEnvelope, build_skill, invoke
+from skill.envelopes import Session, SlotValue
+from skill.simulator.checks import check_response
+from skill.web import create_app
+
+LONG = bool(os.environ.get("BACKCOACH_LONG"))
+CASES = 10_000 if LONG else 250
+SKILL = build_skill(store=None)
+INTENTS = [i["name"] for i in models.load("en-US")["interactionModel"]["languageModel"]["intents"]]
+SLOT_TYPES = ["ROUTINE", "BODY_AREA", "EQUIPMENT", "TOPIC", None]
+SEEN: Counter[str] = Counter()
+
+texts = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=string.printable, max_size=200),
+    st.sampled_from(["desk-break", "neck", "PT5M", "P1D", "PT", "-5", "", " ", "\u202e", "💆"]),
+    st.builds(lambda n: "x" * n, st.integers(1000, 12_000)),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+player_states = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"v": st.sampled_from([1, 2, "1", None]),
+         "routine": st.sampled_from(["desk-break", "neck-and-shoulders", "retired-routine", None, 5]),
+         "step": st.one_of(st.integers(-3, 60), texts),
+         "phase": st.integers(-1, 9), "elapsed": st.floats(allow_nan=True, allow_infinity=True),
+         "pace": st.floats(allow_nan=True, allow_infinity=True), "paused": json_values,
+         "awaiting": st.sampled_from(["safety", "continue", "offer", "another", "saved", "forget", "bogus", None]),
+         "offer": st.sampled_from(["desk-break", "nope", None]),
+         "last": st.one_of(st.none(), json_values, st.fixed_dictionaries({
+             "sent_at": st.floats(allow_nan=True), "after": st.one_of(st.none(), st.integers(-2, 40)),
+             "marks": st.one_of(json_values, st.just([10.0, [[0, 0.0, 10.0]], [[0, 0, None, 1, 0.0, 1.0, 5.0, 10.0]]]))}))},
+    ),
+)
+
+
+@st.composite
+def slots(draw) -> dict[str, SlotValue]:
+    names = draw(st.lists(st.sampled_from(["routine", "area", "equipment", "duration", "query", "topic", "zz"]), max_size=4))
+    return {n: SlotValue(draw(texts), draw(st.one_of(st.none(), texts)), draw(st.sampled_from(SLOT_TYPES))) for n in names}
+
+
+def _mutate(node: Any, draw, depth: int = 0) -> Any:
+    """Delete, retype or add fields at random depth."""
+    if not isinstance(node, dict) or depth > 4:
+        return node
+    out = {}
+    for key, value in node.items():
+        roll = draw(st.integers(0, 19))
+        if roll == 0:
+            continue  # missing field
+        if roll == 1:
+            out[key] = draw(json_values)  # wrong type
+            continue
+        out[key] = _mutate(value, draw, depth + 1)
+    if draw(st.integers(0, 9)) == 0:
+        out[draw(st.text(max_size=10))] = draw(json_values)  # extra field
+    return out
+
+
+@st.composite
+def envelopes(draw) -> dict[str, Any]:
+    session = Session(locale=draw(st.sampled_from(["en-US", "en-GB", "en-IN", "fr-FR", "xx-XX", ""])),
+                      ids=lambda: "fuzz")
+    kind = draw(st.sampled_from(["launch", "intent", "intent", "intent", "ended", "other"]))
+    if kind == "launch":
+        envelope = session.launch()
+    elif kind == "intent":
+        name = draw(st.one_of(st.sampled_from(INTENTS), texts))
+        envelope = session.intent(name, draw(slots()))
+    elif kind == "ended":
+        envelope = session.ended(draw(st.sampled_from(["USER_INITIATED", "ERROR", "EXCEEDED_MAX_REPROMPTS", "x"])))
+    else:
+        envelope = session.envelope({"type": draw(st.one_of(texts, st.sampled_from(
+            ["Alexa.Presentation.APL.UserEvent", "AudioPlayer.PlaybackStarted", "CanFulfillIntentRequest",
+             "Connections.Response", "AlexaSkillEvent.SkillEnabled"])))})
+    envelope["session"]["new"] = draw(st.booleans())
+    if draw(st.booleans()):
+        envelope["session"]["attributes"] = {"player": draw(player_states), "last_speech": draw(json_values)}
+    if draw(st.integers(0, 3)) == 0:
+        envelope["context"]["System"]["device"] = draw(st.sampled_from([{}, {"deviceId": "d"}, None]))
+    SEEN[envelope["request"].get("type", "?")[:30]] += 1
+    if draw(st.integers(0, 2)) == 0:
+        envelope = _mutate(envelope, draw)
+    return envelope
+
+
+def _assert_valid(raw: dict[str, Any]) -> None:
+    envelope = SKILL.serializer.deserialize(json.dumps(raw), ResponseEnvelope)
+    assert isinstance(envelope, ResponseEnvelope)
+    assert check_response(raw) == []
+
+
+FUZZ = settings(max_examples=CASES, deadline=None, derandomize=not LONG,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+
+
+@FUZZ
+@given(envelope=envelopes())
+def test_in_process_never_crashes_and_answers_within_limits(envelope):
+    try:
+        raw = invoke(SKILL, envelope)
+    except InvalidEnvelope:
+        SEEN["rejected in-process"] += 1
+        return
+    _assert_valid(raw)
+
+
+APP = create_app(verify=False, skill=SKILL).test_client()
+
+
+@FUZZ
+@given(envelope=envelopes())
+def test_over_http_never_500_and_answers_within_limits(envelope):
+    reply = APP.post("/", data=json.dumps(envelope), content_type="application/json")
+    assert reply.status_code in (200, 400), reply.status_code
+    SEEN[f"http {reply.status_code}"] += 1
+    if reply.status_code == 200:
+        _assert_valid(reply.get_json())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report():
+    yield
+    print(f"\nfuzz cases by kind: {dict(SEEN.most_common())}")
