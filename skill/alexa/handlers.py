@@ -46,6 +46,27 @@ def _offer_routines(turn: Turn, reply: Reply | None = None) -> Reply:
     return reply
 
 
+def _hold(turn: Turn) -> bool:
+    """If a routine is under way, stop its narration where the user is; True when one was held."""
+    return (
+        _in_routine(turn)
+        and turn.state.awaiting is not Awaiting.SAFETY
+        and turn.player.hold(turn.state, turn.voice, turn.now) is not None
+    )
+
+
+def _close(turn: Turn, reply: Reply, held: bool, anything_else: bool = False) -> Reply:
+    """End a reply with how to resume the held routine, or by asking what next."""
+    if held:
+        reply.say(turn.voice.say("player.resume_hint"))
+        reply.reprompt = turn.voice.say("player.resume_reprompt")
+        return reply
+    if anything_else:
+        reply.say(turn.voice.say("faq.anything_else"))
+    reply.reprompt = turn.voice.say("skill.what_next_reprompt")
+    return reply
+
+
 def _no_routine(turn: Turn) -> Reply:
     """A routine command arrived with no routine running."""
     reply = Reply().say(turn.voice.say("skill.no_routine"))
@@ -385,9 +406,7 @@ class MoreDetailIntentHandler(_Adjust):
 def _answer(turn: Turn, match: Match, asked: str) -> Reply:
     """Speak the urgent answer first when a red flag is touched, then the best answer, or decline."""
     voice, state = turn.voice, turn.state
-    in_routine = _in_routine(turn) and state.awaiting is not Awaiting.SAFETY
-    if in_routine:
-        turn.player.hold(state, voice, turn.now)
+    held = _hold(turn)
     reply = Reply()
     if match.urgent is not None:
         reply.say(match.urgent.answer)
@@ -406,16 +425,10 @@ def _answer(turn: Turn, match: Match, asked: str) -> Reply:
     if shown is not None and shown.more:
         reply.say(voice.say("faq.more_hint"))
     offered = next((turn.player.library.get(r) for r in (shown.routines if shown else ()) if turn.player.library.get(r)), None)
-    if offered is not None and not in_routine:
+    if offered is not None and not _in_routine(turn):
         state.offer = offered.id
         reply.say(voice.say("faq.offer_routine", title=offered.title))
-    if in_routine:
-        reply.say(voice.say("player.resume_hint"))
-        reply.reprompt = voice.say("player.resume_reprompt")
-    else:
-        reply.say(voice.say("faq.anything_else"))
-        reply.reprompt = voice.say("skill.what_next_reprompt")
-    return reply
+    return _close(turn, reply, held, anything_else=True)
 
 
 class QuestionIntentHandler(_Intent):
@@ -449,18 +462,10 @@ class TellMeMoreIntentHandler(_Intent):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        voice, state = turn.voice, turn.state
-        entry = next((e for e in turn.faq.entries if e.id == state.answer), None)
-        reply = Reply()
-        reply.say(entry.more if entry is not None and entry.more else voice.say("faq.no_more"))
-        if _in_routine(turn) and state.awaiting is not Awaiting.SAFETY:
-            turn.player.hold(state, voice, turn.now)
-            reply.say(voice.say("player.resume_hint"))
-            reply.reprompt = voice.say("player.resume_reprompt")
-        else:
-            reply.say(voice.say("faq.anything_else"))
-            reply.reprompt = voice.say("skill.what_next_reprompt")
-        return respond(handler_input, reply)
+        entry = next((e for e in turn.faq.entries if e.id == turn.state.answer), None)
+        held = _hold(turn)
+        reply = Reply().say(entry.more if entry is not None and entry.more else turn.voice.say("faq.no_more"))
+        return respond(handler_input, _close(turn, reply, held, anything_else=True))
 
 
 def _memory_off(turn: Turn) -> Reply:
@@ -496,14 +501,9 @@ class AddFavouriteIntentHandler(_Intent):
             reply.reprompt = turn.voice.say("skill.what_next_reprompt")
             return respond(handler_input, reply)
         turn.memory.record.add_favourite(routine.id)
+        held = _hold(turn)
         reply = Reply().say(turn.voice.say("memory.favourite_added", title=routine.title))
-        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
-            turn.player.hold(turn.state, turn.voice, turn.now)
-            reply.say(turn.voice.say("player.resume_hint"))
-            reply.reprompt = turn.voice.say("player.resume_reprompt")
-        else:
-            reply.reprompt = turn.voice.say("skill.what_next_reprompt")
-        return respond(handler_input, reply)
+        return respond(handler_input, _close(turn, reply, held))
 
 
 class StartFavouriteIntentHandler(_Intent):
@@ -568,11 +568,10 @@ class HelpIntentHandler(_Intent):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         voice = turn.voice
-        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
-            if turn.player.hold(turn.state, voice, turn.now) is not None:
-                reply = Reply().say(voice.say("skill.help_routine"))
-                reply.reprompt = voice.say("player.resume_reprompt")
-                return respond(handler_input, reply)
+        if _hold(turn):
+            reply = Reply().say(voice.say("skill.help_routine"))
+            reply.reprompt = voice.say("player.resume_reprompt")
+            return respond(handler_input, reply)
         reply = Reply().say(voice.say("skill.help")).say(voice.say("skill.disclaimer"))
         reply.say(voice.say("skill.help_ask"))
         reply.reprompt = voice.say("skill.what_next_reprompt")
@@ -627,11 +626,10 @@ class FallbackIntentHandler(_Intent):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         voice = turn.voice
-        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
-            if turn.player.hold(turn.state, voice, turn.now) is not None:
-                reply = Reply().say(voice.say("skill.fallback_routine"))
-                reply.reprompt = voice.say("player.resume_reprompt")
-                return respond(handler_input, reply)
+        if _hold(turn):
+            reply = Reply().say(voice.say("skill.fallback_routine"))
+            reply.reprompt = voice.say("player.resume_reprompt")
+            return respond(handler_input, reply)
         reply = Reply().say(voice.say("skill.fallback"))
         reply.reprompt = voice.say("skill.what_next_reprompt")
         return respond(handler_input, reply)
@@ -646,9 +644,7 @@ class SessionEndedRequestHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         request = handler_input.request_envelope.request
         log.info("session ended: %s %s", getattr(request, "reason", None), getattr(request, "error", None) or "")
-        turn = Turn.of(handler_input)
-        if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
-            turn.player.hold(turn.state, turn.voice, turn.now)
+        _hold(Turn.of(handler_input))
         return handler_input.response_builder.response
 
 
