@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from skill.core.dryrun import describe
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import PlanOptions, Planner, Verbosity
+from skill.core.planner import Planner, PlanOptions, Verbosity
 from skill.core.program import Program, fit
 from skill.core.routines import Library, RoutineError, load_library
 from skill.core.ssml import chunk, speak

@@ -18,7 +18,7 @@ def _skill() -> CustomSkill:
     skill_id = os.environ.get("BACKCOACH_SKILL_ID", "").strip()
     if not skill_id:
         raise RuntimeError("BACKCOACH_SKILL_ID must be set to the skill's id (amzn1.ask.skill....)")
-    return build_skill(skill_id=skill_id)
+    return build_skill(skill_id=skill_id, lazy=True)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -7,9 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from skill.core.paths import DATA_DIR
+from skill.core.paths import DATA_DIR, read_yaml
 from skill.core.routines import Library, load_library
 
 MODELS_DIR = DATA_DIR.parent / "interaction_models"
@@ -39,7 +37,7 @@ def _routine_type(library: Library) -> dict[str, Any]:
 
 def build(locale: str, source: dict[str, Any] | None = None, library: Library | None = None) -> dict[str, Any]:
     """The interaction model document for one locale."""
-    source = source or yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    source = source or read_yaml(SOURCE.read_text(encoding="utf-8"))
     library = library or load_library()
     intents = []
     for name, spec in source["intents"].items():
@@ -68,7 +66,7 @@ def render(model: dict[str, Any]) -> str:
 
 def write_all(directories: tuple[Path, ...] = (MODELS_DIR, PACKAGE_MODELS_DIR)) -> list[Path]:
     """Regenerate every locale's model file, here and in the skill package; returns the paths written."""
-    source = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    source = read_yaml(SOURCE.read_text(encoding="utf-8"))
     library = load_library()
     paths = []
     for locale in LOCALES:

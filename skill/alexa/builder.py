@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
@@ -19,10 +19,13 @@ from skill.alexa.interceptors import (
     TurnInterceptor,
 )
 from skill.alexa.memory import LoadMemoryInterceptor, SaveMemoryInterceptor
-from skill.core.faq import Matcher, load_entries
+from skill.alexa.serializer import EnvelopeSerializer, InvalidEnvelope
 from skill.core.player import Player, Settings
 from skill.core.routines import Library, load_library
 from skill.storage import Store, StorePersistenceAdapter, store_from_env
+
+if TYPE_CHECKING:
+    from skill.core.faq import Matcher
 
 
 def build_skill(
@@ -31,15 +34,25 @@ def build_skill(
     skill_id: str | None = None,
     faq: Matcher | None = None,
     store: Store | None | bool = True,
+    lazy: bool = False,
 ) -> CustomSkill:
     """A ready skill; pass a skill id to refuse requests meant for another skill.
 
     `store` keeps each user's memory: True (default) takes it from the environment
-    (BACKCOACH_STORAGE), None or False runs without memory.
+    (BACKCOACH_STORAGE), None or False runs without memory. `lazy` defers building the
+    quick-answer matcher (and importing numpy) to the first question: shorter cold starts.
     """
     library = library or load_library()
     player = Player(library, settings)
-    faq = faq or Matcher(load_entries(routine_ids={r.id for r in library}))
+
+    @cache
+    def faq_source() -> Matcher:
+        from skill.core.faq import Matcher, load_entries
+
+        return faq or Matcher(load_entries(routine_ids={r.id for r in library}))
+
+    if not lazy:
+        faq_source()
     if store is True:
         store = store_from_env()
     builder = CustomSkillBuilder(persistence_adapter=StorePersistenceAdapter(store) if store else None)
@@ -51,12 +64,14 @@ def build_skill(
     builder.add_exception_handler(ErrorHandler())
     builder.add_global_request_interceptor(RequestLogInterceptor())
     builder.add_global_request_interceptor(LoadMemoryInterceptor())
-    builder.add_global_request_interceptor(TurnInterceptor(player, faq))
+    builder.add_global_request_interceptor(TurnInterceptor(player, faq_source))
     builder.add_global_response_interceptor(SaveStateInterceptor())
     builder.add_global_response_interceptor(RememberSpeechInterceptor())
     builder.add_global_response_interceptor(SaveMemoryInterceptor())
     builder.add_global_response_interceptor(ResponseLogInterceptor())
-    return builder.create()
+    skill = builder.create()
+    skill.serializer = EnvelopeSerializer()
+    return skill
 
 
 @cache
@@ -65,18 +80,15 @@ def default_skill() -> CustomSkill:
     return build_skill()
 
 
-class InvalidEnvelope(ValueError):
-    """The payload is not a request envelope the skill can read (a transport answers 400)."""
-
-
 def invoke(skill: CustomSkill, payload: dict[str, Any] | str) -> dict[str, Any]:
-    """Envelope JSON in, response envelope JSON out (the same path every transport takes)."""
+    """Envelope JSON in, response envelope JSON out (the same path every transport takes).
+
+    Raises InvalidEnvelope when the payload is not a request envelope.
+    """
     try:
         text = payload if isinstance(payload, str) else json.dumps(payload)
-        envelope = skill.serializer.deserialize(text, RequestEnvelope)
-    except Exception as exc:  # the SDK's deserialiser raises many types for malformed input
-        raise InvalidEnvelope(f"not a request envelope ({type(exc).__name__})") from exc
-    if not isinstance(envelope, RequestEnvelope) or envelope.request is None:
-        raise InvalidEnvelope("not a request envelope (no request)")
+    except (TypeError, ValueError) as exc:
+        raise InvalidEnvelope(f"not JSON ({exc})") from exc
+    envelope = skill.serializer.deserialize(text, RequestEnvelope)
     response = skill.invoke(request_envelope=envelope, context=None)
     return skill.serializer.serialize(response)

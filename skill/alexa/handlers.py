@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from abc import abstractmethod
+from typing import TYPE_CHECKING
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
@@ -12,13 +13,15 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import IntentRequest, Response
 
 from skill.alexa.turn import LAST_SPEECH_KEY, Turn, respond, slot
-from skill.core.faq import Match
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
 from skill.core.selection import Request, choose, parse_duration
 from skill.core.timeline import Position
 from skill.storage import week_summary, weekly_streak
+
+if TYPE_CHECKING:
+    from skill.core.faq import Match
 
 log = logging.getLogger("backcoach.skill")
 

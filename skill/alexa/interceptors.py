@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 import random
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 
-import re
-
-from skill.alexa.turn import LAST_SPEECH_KEY, MAX_REPEATABLE, STATE_KEY, Turn, request_time
-from skill.core.faq import Matcher
-from skill.core.phrases import Phrasebook, Voice
 from skill.alexa.memory import Memory
+from skill.alexa.turn import LAST_SPEECH_KEY, MAX_REPEATABLE, STATE_KEY, Turn, request_time
+from skill.core.phrases import Phrasebook, Voice
 from skill.core.planner import Verbosity
 from skill.core.player import Player, restore
 from skill.core.program import clamp_pace
+
+if TYPE_CHECKING:
+    from skill.core.faq import Matcher
 
 log = logging.getLogger("backcoach.skill")
 
@@ -30,9 +33,9 @@ def _locale(handler_input: HandlerInput) -> str:
 class TurnInterceptor(AbstractRequestInterceptor):
     """Attaches the turn: the locale's voice, the restored player state and the request time."""
 
-    def __init__(self, player: Player, faq: Matcher) -> None:
+    def __init__(self, player: Player, faq_source: Callable[[], Matcher]) -> None:
         self.player = player
-        self.faq = faq
+        self.faq_source = faq_source
 
     def process(self, handler_input: HandlerInput) -> None:
         envelope = handler_input.request_envelope
@@ -51,7 +54,7 @@ class TurnInterceptor(AbstractRequestInterceptor):
                 state.verbosity = Verbosity(memory.record.verbosity)
             memory.record.add_session(now)
         attributes.request_attributes["turn"] = Turn(
-            state=state, voice=voice, player=self.player, faq=self.faq, now=now, memory=memory, reset=reset
+            state=state, voice=voice, player=self.player, faq_source=self.faq_source, now=now, memory=memory, reset=reset
         )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -12,11 +14,13 @@ from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from skill.alexa.memory import Memory
-from skill.core.faq import Matcher
 from skill.core.phrases import Voice
 from skill.core.player import Player, PlayerState, Reply, Reset
 from skill.core.ssml import render_segments
 from skill.core.timeline import Timeline
+
+if TYPE_CHECKING:
+    from skill.core.faq import Matcher
 
 log = logging.getLogger("backcoach.skill")
 
@@ -33,10 +37,15 @@ class Turn:
     state: PlayerState
     voice: Voice
     player: Player
-    faq: Matcher
+    faq_source: Callable[[], Matcher]
     now: float
     memory: Memory = field(default_factory=Memory)
     reset: Reset | None = None
+
+    @property
+    def faq(self) -> Matcher:
+        """The quick-answer matcher (built on first use when the skill was built lazily)."""
+        return self.faq_source()
 
     @staticmethod
     def of(handler_input: HandlerInput) -> Turn:

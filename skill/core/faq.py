@@ -33,10 +33,17 @@ from typing import Annotated
 import bm25s
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from rapidfuzz import fuzz, process
 
-from skill.core.paths import DATA_DIR
+from skill.core.paths import DATA_DIR, read_yaml
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 MAX_ANSWER_WORDS = 45
@@ -115,7 +122,7 @@ def load_synonyms(path: Path | None = None) -> dict[str, str]:
     """Variant -> canonical phrase, from data/faq/synonyms.yaml (`canonical: [variants]`)."""
     path = path or DATA_DIR / "faq" / "synonyms.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path.read_text(encoding="utf-8")) or {}
         groups = raw["synonyms"]
         mapping: dict[str, str] = {}
         for canonical, variants in groups.items():
@@ -198,7 +205,7 @@ def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) 
     """Read and validate the FAQ file; routine ids are checked when given."""
     path = path or DATA_DIR / "faq" / "en.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
         entries = tuple(Entry.model_validate(e) for e in raw["entries"])
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise FaqError(f"{path}: cannot be read: {exc}") from exc

@@ -7,9 +7,7 @@ from functools import cache
 from pathlib import Path
 from string import Formatter
 
-import yaml
-
-from skill.core.paths import DATA_DIR
+from skill.core.paths import DATA_DIR, read_yaml
 
 LOCALES_DIR = DATA_DIR / "locales"
 
@@ -19,7 +17,7 @@ class PhraseError(ValueError):
 
 
 def _read(path: Path) -> dict[str, tuple[str, ...]]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path.read_text(encoding="utf-8")) or {}
     if not isinstance(raw, dict):
         raise PhraseError(f"{path}: expected a mapping of keys to phrasings")
     entries: dict[str, tuple[str, ...]] = {}

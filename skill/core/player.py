@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import PlanOptions, Planner, Verbosity
+from skill.core.planner import Planner, PlanOptions, Verbosity
 from skill.core.program import PACE_MAX, PACE_MIN, Program, clamp_pace, fit
 from skill.core.routines import Library, Routine
 from skill.core.ssml import MAX_SSML_CHARS, chunk

@@ -8,9 +8,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
-from skill.core.paths import DATA_DIR
+from skill.core.paths import DATA_DIR, read_yaml
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -231,7 +238,7 @@ def _describe(path: Path, raw: Any, error: dict[str, Any]) -> str:
 def load_routine(path: Path) -> Routine:
     """Read and validate one routine file."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RoutineError(f"{path}: cannot be read as YAML: {exc}") from exc
     if not isinstance(raw, dict):

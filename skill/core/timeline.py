@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+_WORD = re.compile(r"[\w']+")
+_SENTENCE_END = re.compile(r"[.!?:;,]+(\s|$)")
+
 
 @dataclass(frozen=True, slots=True)
 class SpeechRate:
@@ -16,8 +19,8 @@ class SpeechRate:
 
     def seconds(self, text: str) -> float:
         """Estimated seconds to say the text."""
-        words = len(re.findall(r"[\w']+", text))
-        sentences = len(re.findall(r"[.!?:;,]+(\s|$)", text))
+        words = len(_WORD.findall(text))
+        sentences = len(_SENTENCE_END.findall(text))
         return round(words / self.words_per_second + sentences * self.sentence_pause, 3)
 
 

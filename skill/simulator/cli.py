@@ -10,7 +10,14 @@ from pathlib import Path
 
 from skill.envelopes import Session
 from skill.simulator.dialog import ScriptError, run
-from skill.simulator.driver import Exchange, Simulator, SimulatorError, Transport, in_process, over_http
+from skill.simulator.driver import (
+    Exchange,
+    Simulator,
+    SimulatorError,
+    Transport,
+    in_process,
+    over_http,
+)
 from skill.simulator.speaker import Speaker, SpeechUnavailable, open_speaker
 from skill.simulator.ssml_reader import Piece
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from skill.core.paths import read_yaml
 from skill.envelopes import Session
 from skill.simulator.driver import Exchange, Simulator, SimulatorError, Transport
 
@@ -35,7 +36,7 @@ class Outcome:
 def load(path: Path) -> dict[str, Any]:
     """Read and check the shape of a script."""
     try:
-        script = yaml.safe_load(path.read_text(encoding="utf-8"))
+        script = read_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ScriptError(f"{path}: cannot be read: {exc}") from exc
     if not isinstance(script, dict) or not isinstance(script.get("turns"), list) or not script["turns"]:

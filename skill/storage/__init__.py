@@ -293,9 +293,17 @@ def _merge_list(field: str, base: Any, desired: list[Any], current: list[Any]) -
 
 
 # Back ends (imported last: they build on the names above).
-from .dynamodb import DynamoStore
-from .factory import default_sqlite_path, store_from_env
-from .sqlite import SqliteStore
+from .factory import default_sqlite_path, store_from_env  # noqa: E402
+from .sqlite import SqliteStore  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
+    # DynamoStore pulls in boto3 (about 90 ms); load it only when someone asks for it.
+    if name == "DynamoStore":
+        from .dynamodb import DynamoStore
+
+        return DynamoStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "CURRENT_VERSION",

@@ -18,9 +18,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .dynamodb import DynamoStore
 from .sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from .dynamodb import DynamoStore
 
 KINDS = ("sqlite", "dynamodb", "none")
 FALLBACK_SQLITE_PATH = Path("/tmp/backcoach/memory.sqlite3")
@@ -71,6 +74,8 @@ def store_from_env(env: Mapping[str, str] | None = None) -> SqliteStore | Dynamo
             )
         region = env.get("AWS_REGION", "").strip() or env.get("AWS_DEFAULT_REGION", "").strip()
         quarantine = env.get("BACKCOACH_DYNAMODB_QUARANTINE_TABLE", "").strip() or None
+        from .dynamodb import DynamoStore  # boto3 loads only when DynamoDB is chosen
+
         return DynamoStore(table, quarantine_table=quarantine, region_name=region or None)
     raise ValueError(
         f"BACKCOACH_STORAGE={raw!r} is not supported: use one of {', '.join(KINDS)}"
