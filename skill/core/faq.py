@@ -313,7 +313,8 @@ class Matcher:
             starts.append(len(self._choices))
             for phrase in dict.fromkeys((*entry.questions, entry.topic)):
                 self._choices.append(" ".join(norm(phrase)))
-        self._starts = np.asarray(starts, dtype=np.intp)
+        self._starts = starts
+        self._ends = [*starts[1:], len(self._choices)]
 
         # One BM25 document per entry: its topic, phrasings and keywords.
         corpus = [
@@ -364,7 +365,7 @@ class Matcher:
         top = float(lexical.max())
         if top <= 0:
             return Match(None, 0.0, urgent, f"nothing near '{query}'")
-        similar = np.where(barred, 0.0, self._similarity(query))
+        similar = np.where(barred, 0.0, self._similarity(query, np.flatnonzero(lexical > 0)))
         rank = BM25_WEIGHT * (lexical / top * 100) + (1 - BM25_WEIGHT) * similar
         best = int(rank.argmax())
         entry = self.entries[best]
@@ -390,11 +391,22 @@ class Matcher:
     def _accept(self, score: float, similar: float, covered: float) -> bool:
         return score >= self.threshold and similar >= MIN_SIMILARITY and covered >= MIN_COVERED
 
-    def _similarity(self, query: str) -> np.ndarray:
-        """Per entry, the best similarity (0 to 100) of the question to one of its phrasings."""
-        token_set = process.cdist([query], self._choices, scorer=fuzz.token_set_ratio)[0]
-        plain = process.cdist([query], self._choices, scorer=fuzz.ratio)[0]
-        return np.maximum.reduceat(0.5 * token_set + 0.5 * plain, self._starts)
+    def _similarity(self, query: str, entries: np.ndarray) -> np.ndarray:
+        """Per entry, the best similarity (0 to 100) of the question to one of its phrasings.
+
+        Only entries sharing a word with the question (BM25 above zero) are scored; the rest
+        could not pass the coverage rule anyway, and skipping them keeps a question fast.
+        """
+        similar = np.zeros(len(self.entries))
+        if not len(entries):
+            return similar
+        spans = [(self._starts[i], self._ends[i]) for i in entries]
+        choices = [c for start, end in spans for c in self._choices[start:end]]
+        token_set = process.cdist([query], choices, scorer=fuzz.token_set_ratio)[0]
+        plain = process.cdist([query], choices, scorer=fuzz.ratio)[0]
+        offsets = np.cumsum([0] + [end - start for start, end in spans[:-1]])
+        similar[entries] = np.maximum.reduceat(0.5 * token_set + 0.5 * plain, offsets)
+        return similar
 
     def _alerts(self, tokens: list[str]) -> list[Entry]:
         """The red-flag entries whose keywords the question contains, most specific match first."""
