@@ -292,6 +292,10 @@ def _found(slots: tuple[Slot, ...], tokens: list[str], start: int = 0, anywhere:
     return any(tokens[i] in options and _found(slots[1:], tokens, i + 1, anywhere=False) for i in range(start, end))
 
 
+SIMILARITY_CANDIDATES = 10
+"""How many of BM25's best entries get the (costlier) phrasing similarity."""
+
+
 class Matcher:
     """Ranks entries against a question with BM25 (bm25s) and phrasing similarity (rapidfuzz)."""
 
@@ -365,7 +369,8 @@ class Matcher:
         top = float(lexical.max())
         if top <= 0:
             return Match(None, 0.0, urgent, f"nothing near '{query}'")
-        similar = np.where(barred, 0.0, self._similarity(query, np.flatnonzero(lexical > 0)))
+        candidates = np.argsort(-lexical)[:SIMILARITY_CANDIDATES]
+        similar = np.where(barred, 0.0, self._similarity(query, candidates[lexical[candidates] > 0]))
         rank = BM25_WEIGHT * (lexical / top * 100) + (1 - BM25_WEIGHT) * similar
         best = int(rank.argmax())
         entry = self.entries[best]
@@ -394,8 +399,9 @@ class Matcher:
     def _similarity(self, query: str, entries: np.ndarray) -> np.ndarray:
         """Per entry, the best similarity (0 to 100) of the question to one of its phrasings.
 
-        Only entries sharing a word with the question (BM25 above zero) are scored; the rest
-        could not pass the coverage rule anyway, and skipping them keeps a question fast.
+        Only the entries BM25 ranks highest (and above zero) are scored: an entry sharing no
+        rare word with the question cannot pass the coverage rule anyway, and skipping the
+        rest keeps a question fast.
         """
         similar = np.zeros(len(self.entries))
         if not len(entries):
@@ -411,7 +417,11 @@ class Matcher:
     def _alerts(self, tokens: list[str]) -> list[Entry]:
         """The red-flag entries whose keywords the question contains, most specific match first."""
         alerts: list[Entry] = []
+        present = set(tokens)
         for alarm, entry in self._alarms:
+            # Cheap test first: every slot needs one of its words somewhere in the question.
+            if not all(options & present for group in alarm for options, _ in group):
+                continue
             if all(entry is not seen for seen in alerts) and all(_found(group, tokens) for group in alarm):
                 alerts.append(entry)
         return alerts
