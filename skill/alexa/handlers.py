@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import IntentRequest, Response
 
-from skill.alexa.turn import LAST_SPEECH_KEY, Turn, respond, slot
+from skill.alexa.turn import LAST_SPEECH_KEY, Turn, respond, session_attributes, slot
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
@@ -83,7 +83,9 @@ class _Intent(AbstractRequestHandler):
     intent = ""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name(self.intent)(handler_input)
+        request = handler_input.request_envelope.request
+        # The SDK's is_intent_name fails on an IntentRequest that carries no intent.
+        return isinstance(request, IntentRequest) and getattr(request.intent, "name", None) == self.intent
 
 
 class _RoutineCommand(_Intent):
@@ -298,7 +300,7 @@ class RepeatIntentHandler(_Intent):
         turn = Turn.of(handler_input)
         if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
             return respond(handler_input, turn.player.repeat(turn.state, turn.voice, turn.now))
-        last = handler_input.attributes_manager.session_attributes.get(LAST_SPEECH_KEY)
+        last = session_attributes(handler_input).get(LAST_SPEECH_KEY)
         if isinstance(last, dict) and isinstance(last.get("speech"), str) and last["speech"]:
             builder = handler_input.response_builder.speak(last["speech"])
             reprompt = last.get("reprompt")

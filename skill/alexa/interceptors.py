@@ -13,7 +13,14 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 
 from skill.alexa.memory import Memory
-from skill.alexa.turn import LAST_SPEECH_KEY, MAX_REPEATABLE, STATE_KEY, Turn, request_time
+from skill.alexa.turn import (
+    LAST_SPEECH_KEY,
+    MAX_REPEATABLE,
+    STATE_KEY,
+    Turn,
+    request_time,
+    session_attributes,
+)
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.planner import Verbosity
 from skill.core.player import Player, restore
@@ -23,11 +30,22 @@ if TYPE_CHECKING:
     from skill.core.faq import Matcher
 
 log = logging.getLogger("backcoach.skill")
+LOCALE = re.compile(r"[a-z]{2}-[A-Z]{2}")
 
 
 def _locale(handler_input: HandlerInput) -> str:
     locale = getattr(handler_input.request_envelope.request, "locale", None)
-    return locale if isinstance(locale, str) and locale else "en-US"
+    return locale if isinstance(locale, str) and LOCALE.fullmatch(locale) else "en-US"
+
+
+def _repeatable(value: object) -> bool:
+    """Whether a stored last speech has the shape and size Repeat can use."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("speech"), str)
+        and isinstance(value.get("reprompt"), str)
+        and len(value["speech"]) + len(value["reprompt"]) <= 2 * MAX_REPEATABLE
+    )
 
 
 class TurnInterceptor(AbstractRequestInterceptor):
@@ -42,14 +60,19 @@ class TurnInterceptor(AbstractRequestInterceptor):
         request_id = getattr(envelope.request, "request_id", None) or ""
         voice = Voice(Phrasebook.load(_locale(handler_input)), random.Random(request_id))
         attributes = handler_input.attributes_manager
-        raw = attributes.session_attributes.get(STATE_KEY)
-        state, reset = restore(raw, self.player.library)
+        session = session_attributes(handler_input)
+        for key in [k for k in session if k not in (STATE_KEY, LAST_SPEECH_KEY)]:
+            del session[key]  # only our own keys travel back, so nothing can bloat a response
+        if not _repeatable(session.get(LAST_SPEECH_KEY)):
+            session.pop(LAST_SPEECH_KEY, None)
+        state, reset = restore(session.get(STATE_KEY), self.player.library)
         if reset is not None:
             log.warning("stored state reset (%s)", reset)
+            session.pop(LAST_SPEECH_KEY, None)  # it belongs to the state that was dropped
         memory = attributes.request_attributes.get("memory") or Memory()
         now = request_time(handler_input)
         if getattr(envelope.session, "new", False):
-            if raw is None and memory.available:
+            if STATE_KEY not in session and memory.available:
                 state.pace = clamp_pace(memory.record.pace)
                 state.verbosity = Verbosity(memory.record.verbosity)
             memory.record.add_session(now)
@@ -64,7 +87,7 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
     def process(self, handler_input: HandlerInput, response: Response) -> None:
         turn = handler_input.attributes_manager.request_attributes.get("turn")
         if turn is not None:
-            handler_input.attributes_manager.session_attributes[STATE_KEY] = turn.state.model_dump(mode="json")
+            session_attributes(handler_input)[STATE_KEY] = turn.state.model_dump(mode="json")
 
 
 def _inner(ssml: str | None) -> str:
@@ -82,7 +105,7 @@ class RememberSpeechInterceptor(AbstractResponseInterceptor):
             return
         speech = _inner(getattr(response.output_speech, "ssml", None))
         reprompt = response.reprompt.output_speech if response.reprompt else None
-        handler_input.attributes_manager.session_attributes[LAST_SPEECH_KEY] = (
+        session_attributes(handler_input)[LAST_SPEECH_KEY] = (
             {"speech": speech, "reprompt": _inner(getattr(reprompt, "ssml", None))}
             if len(speech) <= MAX_REPEATABLE
             else None

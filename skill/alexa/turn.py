@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -51,6 +51,13 @@ class Turn:
     def of(handler_input: HandlerInput) -> Turn:
         """The turn the interceptors attached to this request."""
         return handler_input.attributes_manager.request_attributes["turn"]
+
+
+def session_attributes(handler_input: HandlerInput) -> dict[str, Any]:
+    """The session's attributes; a request outside a session (some events) gets a throwaway dict."""
+    if handler_input.request_envelope.session is None:
+        return handler_input.attributes_manager.request_attributes.setdefault("no_session", {})
+    return handler_input.attributes_manager.session_attributes
 
 
 def request_time(handler_input: HandlerInput) -> float:

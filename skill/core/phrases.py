@@ -41,6 +41,20 @@ def _overrides(directory: Path, locale: str, depth: int) -> dict[str, tuple[str,
     return merged
 
 
+@cache
+def known_locales(directory: Path = LOCALES_DIR) -> frozenset[str]:
+    """Locales with words of their own: en-US (the base file) and every en-XX override file."""
+    return frozenset({"en-US", *(p.stem for p in directory.glob("*-*.yaml"))})
+
+
+@cache
+def _load(locale: str, directory: Path) -> Phrasebook:
+    # Only known locales get here, so the cache stays as small as the locales folder.
+    entries = _read(directory / f"{locale.split('-')[0].lower()}.yaml")
+    entries.update(_overrides(directory, locale, depth=0))
+    return Phrasebook(locale, entries)
+
+
 class Phrasebook:
     """All phrasings for one locale: the language file with the locale's overrides on top."""
 
@@ -49,16 +63,9 @@ class Phrasebook:
         self.entries = entries
 
     @staticmethod
-    @cache
     def load(locale: str = "en-US", directory: Path = LOCALES_DIR) -> Phrasebook:
-        """The phrasebook for a locale such as en-GB (falls back to its language)."""
-        language = locale.split("-")[0].lower()
-        base = directory / f"{language}.yaml"
-        if not base.is_file():
-            base = directory / "en.yaml"
-        entries = _read(base)
-        entries.update(_overrides(directory, locale, depth=0))
-        return Phrasebook(locale, entries)
+        """The phrasebook for a locale such as en-GB; a locale we have no words for gets en-US."""
+        return _load(locale if locale in known_locales(directory) else "en-US", directory)
 
     def variants(self, key: str) -> tuple[str, ...]:
         """Every phrasing of a key."""

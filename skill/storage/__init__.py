@@ -33,6 +33,7 @@ from .record import (
     MAX_FAVOURITES,
     Conflict,
     CorruptRecord,
+    LockTimeout,
     MemoryRecord,
     NewerVersion,
     Resume,
@@ -152,7 +153,7 @@ class BaseStore(ABC):
                 self._backoff(conflicts)
             except StorageError as exc:
                 failures += 1
-                if failures > self.max_failure_retries:
+                if failures > self.max_failure_retries or isinstance(exc, LockTimeout):
                     raise
                 attempted: MemoryRecord | None = getattr(exc, "attempted", None)
                 landed = self._landed(user_id, attempted) if attempted is not None else None
@@ -310,6 +311,7 @@ __all__ = [
     "BaseStore",
     "Conflict",
     "CorruptRecord",
+    "LockTimeout",
     "DynamoStore",
     "MemoryRecord",
     "NewerVersion",

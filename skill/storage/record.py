@@ -71,6 +71,10 @@ class StorageError(Exception):
     """
 
 
+class LockTimeout(StorageError):
+    """The store stayed locked for its whole timeout; retrying would only wait as long again."""
+
+
 class Conflict(StorageError):
     """Someone else wrote the record between our read and our write (revision mismatch)."""
 

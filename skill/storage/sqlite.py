@@ -33,6 +33,7 @@ from . import BaseStore, Change, _check_user_id, _failed_write
 from .record import (
     Conflict,
     CorruptRecord,
+    LockTimeout,
     MemoryRecord,
     NewerVersion,
     StorageError,
@@ -225,7 +226,7 @@ class SqliteStore(BaseStore):
     def _error(self, what: str, exc: BaseException) -> StorageError:
         text = str(exc)
         if "locked" in text or "busy" in text:
-            return StorageError(
+            return LockTimeout(
                 f"{what}: the database {self.path} stayed locked for more than {self.timeout} s"
             )
         return StorageError(f"{what}: {self.path}: {text}")

@@ -61,7 +61,9 @@ def create_app(
     ids = set(skill_ids) if skill_ids is not None else _skill_ids(os.environ.get("BACKCOACH_SKILL_ID"))
     skill_adapter = import_skill_adapter()
     app = Flask("backcoach")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # One byte over the cap so a chunked body (no Content-Length) that werkzeug cuts short
+    # can still be told apart from one that fits.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     # The SDK's own verifiers rely on certvalidator/oscrypto; ours replace them.
     app.config[skill_adapter.VERIFY_SIGNATURE_APP_CONFIG] = False
     app.config[skill_adapter.VERIFY_TIMESTAMP_APP_CONFIG] = False
@@ -81,6 +83,8 @@ def create_app(
     @app.post("/")
     def alexa() -> Response:
         body = request.get_data(cache=True)
+        if len(body) > MAX_BODY_BYTES:
+            abort(413)
         if verifier is not None:
             from skill.web.verifier import VerificationError
 

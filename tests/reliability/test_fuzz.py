@@ -6,6 +6,7 @@ Short by default; BACKCOACH_LONG=1 runs at least 10,000 generated cases per path
 from __future__ import annotations
 
 import json
+import logging
 import os
 import string
 from collections import Counter
@@ -108,6 +109,27 @@ def envelopes(draw) -> dict[str, Any]:
     return envelope
 
 
+class _Errors(logging.Handler):
+    """Counts exceptions the skill's error handler caught: each one is a bug, even if answered."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.records.append(record)
+
+
+ERRORS = _Errors()
+logging.getLogger("backcoach.skill").addHandler(ERRORS)
+
+
+def _no_caught_exceptions() -> None:
+    caught, ERRORS.records[:] = list(ERRORS.records), []
+    assert not caught, [f"{r.exc_info[0].__name__}: {r.exc_info[1]}" for r in caught]
+
+
 def _assert_valid(raw: dict[str, Any]) -> None:
     envelope = SKILL.serializer.deserialize(json.dumps(raw), ResponseEnvelope)
     assert isinstance(envelope, ResponseEnvelope)
@@ -127,6 +149,7 @@ def test_in_process_never_crashes_and_answers_within_limits(envelope):
         SEEN["rejected in-process"] += 1
         return
     _assert_valid(raw)
+    _no_caught_exceptions()
 
 
 APP = create_app(verify=False, skill=SKILL).test_client()
@@ -140,6 +163,7 @@ def test_over_http_never_500_and_answers_within_limits(envelope):
     SEEN[f"http {reply.status_code}"] += 1
     if reply.status_code == 200:
         _assert_valid(reply.get_json())
+    _no_caught_exceptions()
 
 
 @pytest.fixture(scope="module", autouse=True)
