@@ -314,7 +314,9 @@ class Player:
         return self.narrate(state, voice, Position(program.included[0]), now, reply)
 
     def hold(self, state: PlayerState, voice: Voice, now: float) -> Position | None:
-        """Stop the narration where the listener is and remember the spot."""
+        """Stop the narration where the listener is and remember the spot (None: no routine running)."""
+        if state.routine is None:
+            return None
         position, _ = self.here(state, now)
         if position is None:
             return None
