@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -33,10 +34,30 @@ class EnvelopeSerializer(DefaultSerializer):
         """As the SDK's, but an unreadable request envelope raises InvalidEnvelope."""
         if obj_type is not RequestEnvelope:
             return super().deserialize(payload, obj_type)
+        if isinstance(payload, str) and '"__' in payload and _has_dunder_key(payload):
+            # The SDK sets attributes by key name: "__dict__" would wipe an object's fields.
+            raise InvalidEnvelope("not a request envelope (reserved key)")
         try:
             envelope = super().deserialize(payload, obj_type)
         except Exception as exc:  # the SDK raises many types for malformed input
             raise InvalidEnvelope(f"not a request envelope ({type(exc).__name__})") from exc
-        if not isinstance(envelope, RequestEnvelope) or envelope.request is None:
+        # getattr: a payload with a "__dict__" key can strip the object's attributes.
+        if not isinstance(envelope, RequestEnvelope) or getattr(envelope, "request", None) is None:
             raise InvalidEnvelope("not a request envelope (no request)")
         return envelope
+
+
+def _has_dunder_key(payload: str) -> bool:
+    """Whether any object in the JSON has a key starting with two underscores."""
+    found = False
+
+    def check(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        found = found or any(key.startswith("__") for key, _ in pairs)
+        return dict(pairs)
+
+    try:
+        json.loads(payload, object_pairs_hook=check)
+    except ValueError:
+        return False  # not JSON at all: the SDK's own error follows
+    return found
