@@ -170,3 +170,23 @@ def test_over_http_never_500_and_answers_within_limits(envelope):
 def _report():
     yield
     print(f"\nfuzz cases by kind: {dict(SEEN.most_common())}")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"__dict__": {}},
+        {"request": {"type": "LaunchRequest"}, "__dict__": 5},
+        {"session": {"__dict__": {}}, "request": {"type": "LaunchRequest"}},
+        {"request": {"type": "IntentRequest"}},
+        {"request": {"type": "IntentRequest", "intent": {"name": "__dict__"}}},
+        {"request": {"type": "IntentRequest", "intent": {"name": "AMAZON.NavigateHomeIntent"}}},
+    ],
+)
+def test_shapes_fuzzing_found_are_refused_or_answered(payload):
+    try:
+        raw = invoke(SKILL, payload)
+    except InvalidEnvelope:
+        return
+    _assert_valid(raw)
+    _no_caught_exceptions()
