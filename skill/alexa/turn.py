@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
@@ -16,7 +15,7 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from skill.alexa.memory import Memory
 from skill.core.phrases import Voice
 from skill.core.player import Player, PlayerState, Reply, Reset
-from skill.core.ssml import render_segments
+from skill.core.ssml import render_segments, text
 from skill.core.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -92,7 +91,7 @@ def ssml(parts: list[str | Timeline]) -> str:
     """SSML body for a reply's parts: sentences escaped, narration rendered with its breaks."""
     rendered = []
     for part in parts:
-        rendered.append(render_segments(part.segments) if isinstance(part, Timeline) else escape(part))
+        rendered.append(render_segments(part.segments) if isinstance(part, Timeline) else text(part))
     return " ".join(p for p in rendered if p)
 
 
@@ -107,7 +106,7 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
     if body:
         builder.speak(body)
     if reply.reprompt and not reply.end:
-        builder.ask(escape(reply.reprompt))
+        builder.ask(text(reply.reprompt))
     else:
         builder.set_should_end_session(True)
     return builder.response

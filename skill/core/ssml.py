@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -10,6 +11,14 @@ from skill.core.timeline import Segment, SegmentKind, Timeline
 
 MAX_BREAK_MS = 10_000
 MAX_SSML_CHARS = 8_000
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def text(words: str) -> str:
+    """Words made safe inside SSML: markup escaped, characters XML cannot carry removed."""
+    return escape(_NOT_XML.sub("", words))
 
 
 def breaks(seconds: float) -> str:
@@ -28,7 +37,7 @@ def render_segments(segments: Iterable[Segment]) -> str:
     parts = []
     for segment in segments:
         if segment.kind is SegmentKind.SPEECH:
-            parts.append(escape(segment.text))
+            parts.append(text(segment.text))
         else:
             parts.append(breaks(segment.duration))
     return " ".join(p for p in parts if p)
