@@ -34,6 +34,11 @@ def _list(turn: Turn, routines: list[Routine] | tuple[Routine, ...]) -> str:
     return turn.voice.say("skill.list_join", items=", ".join(titles[:-1]), last=titles[-1])
 
 
+def _heard(words: str, limit: int = 60) -> str:
+    """What the user said, short enough to repeat back."""
+    return words if len(words) <= limit else words[:limit].rsplit(" ", 1)[0]
+
+
 def _in_routine(turn: Turn) -> bool:
     return turn.state.routine is not None
 
@@ -179,7 +184,7 @@ class StartRoutineIntentHandler(_Intent):
         if request.empty:
             reply = Reply()
             if unknown:
-                reply.say(voice.say("skill.unknown_routine", name=unknown[0]))
+                reply.say(voice.say("skill.unknown_routine", name=_heard(unknown[0])))
             return respond(handler_input, _offer_routines(turn, reply))
         choice = choose(turn.player.library, request, turn.player.length(voice))
         if choice.routine is None:

@@ -182,6 +182,7 @@ def _report():
         {"request": {"type": "IntentRequest", "intent": {"name": "__dict__"}}},
         {"request": {"type": "IntentRequest", "intent": {"name": "AMAZON.NavigateHomeIntent"}}},
         Session(ids=lambda: "x").intent("StartRoutineIntent", {"routine": SlotValue("\x1f\ud800", None, "ROUTINE")}),
+        Session(ids=lambda: "x").intent("StartRoutineIntent", {"routine": SlotValue("x" * 7667, None, "ROUTINE")}),
     ],
 )
 def test_shapes_fuzzing_found_are_refused_or_answered(payload):
