@@ -236,3 +236,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dialog.add_argument("files", nargs="+")
     dialog.add_argument("--url")
     dialog.set_defaults(func=cmd_dialog)
+    for parser in (talk, say, render):
+        parser.add_argument("--locale", default=argparse.SUPPRESS, help="en-US (default), en-GB, en-CA, en-AU or en-IN")
