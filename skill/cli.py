@@ -12,7 +12,7 @@ from skill.core.dryrun import describe
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.planner import Planner, PlanOptions, Verbosity
 from skill.core.program import Program, fit
-from skill.core.routines import Library, RoutineError, load_library
+from skill.core.routines import Library, Routine, RoutineError, load_library
 from skill.core.ssml import chunk, speak
 from skill.core.timeline import SpeechRate
 
@@ -22,6 +22,15 @@ def _library() -> Library:
         return load_library()
     except RoutineError as exc:
         sys.exit(f"backcoach: the routine data is broken:\n{exc}")
+
+
+def find_routine(routine_id: str) -> Routine | None:
+    """The routine with this id, or None after telling the user which ids exist."""
+    library = _library()
+    routine = library.get(routine_id)
+    if routine is None:
+        print(f"backcoach: no routine '{routine_id}'. Known: {', '.join(r.id for r in library)}", file=sys.stderr)
+    return routine
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -39,10 +48,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Print the dry run (or SSML) of one routine."""
-    library = _library()
-    routine = library.get(args.routine)
+    routine = find_routine(args.routine)
     if routine is None:
-        print(f"backcoach: no routine '{args.routine}'. Known: {', '.join(r.id for r in library)}", file=sys.stderr)
         return 2
     options = PlanOptions(Verbosity(args.verbosity), SpeechRate(args.words_per_second))
     planner = Planner(Voice(Phrasebook.load(args.locale), random.Random(args.seed)), options)

@@ -146,30 +146,27 @@ def cmd_say(args: argparse.Namespace) -> int:
     return 0
 
 
+def _awaiting(exchange: Exchange) -> str | None:
+    return ((exchange.response.get("sessionAttributes") or {}).get("player") or {}).get("awaiting")
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """The whole routine as the skill narrates it hands-free, to one WAV file."""
-    from skill.core.routines import load_library
+    from skill.cli import find_routine
 
-    library = load_library()
-    routine = library.get(args.routine)
+    routine = find_routine(args.routine)
     if routine is None:
-        print(f"backcoach: no routine '{args.routine}'. Known: {', '.join(r.id for r in library)}", file=sys.stderr)
         return 2
     simulator = Simulator(in_process(), Session(locale=args.locale))
-    pieces: list[Piece] = []
+    exchange = simulator.say(f"ask back coach to start the {routine.title}")[-1]
+    pieces: list[Piece] = list(exchange.pieces)
+    if _awaiting(exchange) == "safety":
+        exchange = simulator.say("yes")[-1]
+        pieces += exchange.pieces
     steps = len(routine.steps)
-    script = [f"ask back coach to start the {routine.title}", "yes", "keep going"]
-    for line in script:
-        exchange = simulator.say(line)[-1]
-        state = exchange.response.get("sessionAttributes", {}).get("player") or {}
-        if line == "yes" and state.get("awaiting") != "continue" and not routine.safety:
-            continue
-        if line == "keep going" or state.get("awaiting") == "continue":
-            break
-    pieces += exchange.pieces
-    while not exchange.end_session and (exchange.response.get("sessionAttributes", {}).get("player") or {}).get("awaiting") == "continue":
-        done = (exchange.response["sessionAttributes"]["player"]["last"] or {}).get("after") or steps
-        _progress(done, steps)
+    while _awaiting(exchange) == "continue":
+        last = (exchange.response["sessionAttributes"]["player"].get("last") or {}).get("after")
+        _progress(last or steps, steps)
         exchange = simulator.say("keep going")[-1]
         pieces += exchange.pieces
     _progress(steps, steps)
