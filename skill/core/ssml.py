@@ -59,10 +59,12 @@ class Chunk:
 
 
 def chunk(timeline: Timeline, budget: int = MAX_SSML_CHARS) -> list[Chunk]:
-    """Cut a timeline at step boundaries into SSML bodies of at most `budget` characters.
+    """Cut a timeline at step boundaries into SSML documents of at most `budget` characters.
 
-    A single step too long for the budget is cut at segment boundaries instead.
+    A single step too long for the budget is cut at segment boundaries instead. The budget
+    counts the <speak> wrapper too, so each wrapped chunk stays within it.
     """
+    budget -= len(speak(""))
     groups: list[list[Segment]] = []
     for step in dict.fromkeys(s.step for s in timeline.segments):
         groups.append([s for s in timeline.segments if s.step == step])
