@@ -129,6 +129,18 @@ class DynamoStore(BaseStore):
             return self.quarantine_table, user_id
         return self.table_name, QUARANTINE_PREFIX + user_id
 
+    def _quarantine_item(self, user_id: str) -> tuple[str, str, dict[str, Any]]:
+        """The quarantine table, key and current item (empty when nothing is kept) for a user."""
+        table, key = self._quarantine_key(user_id)
+        response = self._call(
+            "get_item (quarantine)",
+            self.client.get_item,
+            TableName=table,
+            Key={"user_id": {"S": key}},
+            ConsistentRead=True,
+        )
+        return table, key, response.get("Item") or {}
+
     @staticmethod
     def _check_key(user_id: str) -> str:
         _check_user_id(user_id)
@@ -176,16 +188,8 @@ class DynamoStore(BaseStore):
 
     def _keep_aside(self, user_id: str, body_attr: dict[str, Any]) -> None:
         """Append the unreadable body to the user's quarantine item (compare-and-set)."""
-        table, key = self._quarantine_key(user_id)
         for _ in range(self.max_conflict_retries + 1):
-            response = self._call(
-                "get_item (quarantine)",
-                self.client.get_item,
-                TableName=table,
-                Key={"user_id": {"S": key}},
-                ConsistentRead=True,
-            )
-            item = response.get("Item") or {}
+            table, key, item = self._quarantine_item(user_id)
             bodies = list(item.get("bodies", {}).get("L", []))
             if body_attr in bodies:
                 return
@@ -271,16 +275,9 @@ class DynamoStore(BaseStore):
     def quarantined(self, user_id: str) -> list[Any]:
         """Bodies kept aside for ``user_id``, oldest first, as stored (str, bytes or None)."""
         self._check_key(user_id)
-        table, key = self._quarantine_key(user_id)
-        response = self._call(
-            "get_item (quarantine)",
-            self.client.get_item,
-            TableName=table,
-            Key={"user_id": {"S": key}},
-            ConsistentRead=True,
-        )
+        _, _, item = self._quarantine_item(user_id)
         out: list[Any] = []
-        for attr in (response.get("Item") or {}).get("bodies", {}).get("L", []):
+        for attr in item.get("bodies", {}).get("L", []):
             if "S" in attr:
                 out.append(attr["S"])
             elif "B" in attr:
