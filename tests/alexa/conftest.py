@@ -98,6 +98,20 @@ class Conversation:
         filled = {k: v if isinstance(v, SlotValue) else SlotValue(v) for k, v in slots.items()}
         return self.send(self.session.intent(intent, filled))
 
+    def begin(self, routine_id: str) -> Said:
+        """Open the skill, start a routine and say yes to its safety notes; the first step's answer."""
+        self.launch()
+        said = self.say("StartRoutineIntent", routine=routine(routine_id))
+        assert self.last.state.get("awaiting") == "safety" and "safety" in said.text.lower()
+        return self.say("AMAZON.YesIntent")
+
+    def next_steps(self, count: int) -> Said:
+        """Hear each answer out, then say next, `count` times; the last answer."""
+        for _ in range(count):
+            self.listen()
+            said = self.say("AMAZON.NextIntent")
+        return said
+
     def wait(self, seconds: float) -> None:
         self.session.advance(seconds)
 

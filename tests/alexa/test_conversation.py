@@ -8,15 +8,6 @@ from skill.envelopes import SlotValue
 from tests.alexa.conftest import Conversation, area, equipment, routine
 
 
-def start(talk: Conversation, routine_id: str) -> None:
-    """Open the skill, start a routine and get past its safety notes."""
-    talk.launch()
-    said = talk.say("StartRoutineIntent", routine=routine(routine_id))
-    if talk.last.state.get("awaiting") == "safety":
-        assert "safety" in said.text.lower()
-        talk.say("AMAZON.YesIntent")
-
-
 def test_launch_greets_disclaims_offers_and_explains_questions(talk):
     said = talk.launch()
     assert "Back Coach" in said.text
@@ -100,7 +91,7 @@ def test_safety_notes_come_first_and_no_declines(talk):
 
 
 def test_every_step_names_the_next_and_asks(talk, library):
-    start(talk, "desk-break")
+    talk.begin("desk-break")
     steps = library.get("desk-break").steps
     said = talk.last
     assert steps[1].name in said.text
@@ -109,7 +100,7 @@ def test_every_step_names_the_next_and_asks(talk, library):
 
 @pytest.mark.parametrize("word", ["AMAZON.NextIntent", "AMAZON.YesIntent", "SkipIntent"])
 def test_whole_routine_by_saying_only_next(talk, library, word):
-    start(talk, "neck-range-of-motion")
+    talk.begin("neck-range-of-motion")
     total = len(library.get("neck-range-of-motion").steps)
     for _ in range(total - 1):
         talk.listen()
@@ -121,9 +112,7 @@ def test_whole_routine_by_saying_only_next(talk, library, word):
 
 
 def test_whole_routine_hands_free_by_saying_keep_going(talk, library):
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("upper-back-tennis-ball"))
-    talk.say("AMAZON.YesIntent")
+    talk.begin("upper-back-tennis-ball")
     said = talk.say("KeepGoingIntent")
     responses = 1
     while talk.last.state["awaiting"] != "another":
@@ -137,7 +126,7 @@ def test_whole_routine_hands_free_by_saying_keep_going(talk, library):
 
 
 def test_previous_repeat_and_start_over(talk, library):
-    start(talk, "desk-break")
+    talk.begin("desk-break")
     steps = library.get("desk-break").steps
     talk.listen()
     talk.say("AMAZON.NextIntent")  # step 2
@@ -157,7 +146,7 @@ def test_previous_repeat_and_start_over(talk, library):
 
 
 def test_where_am_i_and_time_left(talk, library):
-    start(talk, "desk-break")
+    talk.begin("desk-break")
     talk.listen()
     talk.say("AMAZON.NextIntent")
     talk.wait(2)
@@ -170,7 +159,7 @@ def test_where_am_i_and_time_left(talk, library):
 
 
 def test_pace_and_verbosity_commands(talk, library):
-    start(talk, "neck-and-shoulders")
+    talk.begin("neck-and-shoulders")
     talk.listen()
     said = talk.say("SlowerIntent")
     assert talk.last.state["pace"] == 1.25
@@ -207,7 +196,7 @@ def test_help_outside_and_inside(talk):
     talk.launch()
     said = talk.say("AMAZON.HelpIntent")
     assert "not medical advice" in said.text and not said.ends
-    start(talk, "desk-break")
+    talk.begin("desk-break")
     said = talk.say("AMAZON.HelpIntent")
     assert "next" in said.text and "resume" in said.text
     assert talk.last.state["paused"] is True and not said.ends
@@ -215,7 +204,7 @@ def test_help_outside_and_inside(talk):
 
 @pytest.mark.parametrize("intent", ["AMAZON.StopIntent", "AMAZON.CancelIntent"])
 def test_stop_and_cancel_end_and_say_where(talk, intent, library):
-    start(talk, "desk-break")
+    talk.begin("desk-break")
     talk.listen()
     talk.say("AMAZON.NextIntent")
     said = talk.say(intent)
@@ -232,14 +221,14 @@ def test_fallback_keeps_session_and_routine(talk):
     talk.launch()
     said = talk.say("AMAZON.FallbackIntent")
     assert not said.ends and "help" in said.text
-    start(talk, "desk-break")
+    talk.begin("desk-break")
     said = talk.say("AMAZON.FallbackIntent")
     assert not said.ends and "resume" in said.text
     assert talk.last.state["routine"] == "desk-break"
 
 
 def test_navigate_home_leaves_the_routine(talk):
-    start(talk, "desk-break")
+    talk.begin("desk-break")
     said = talk.say("AMAZON.NavigateHomeIntent")
     assert talk.last.state["routine"] is None and not said.ends
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 import pytest
 
 from skill.core.player import Settings
-from tests.alexa.conftest import Conversation, routine
+from tests.alexa.conftest import Conversation
 
 DELAY = Settings().start_delay
 
 
 def _narrating_ear_to_shoulder(talk: Conversation) -> dict:
     """Start neck-and-shoulders and navigate to the per-side hold; returns its phases."""
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("neck-and-shoulders"))
-    talk.say("AMAZON.YesIntent")
-    for _ in range(3):
-        talk.listen()
-        talk.say("AMAZON.NextIntent")
+    talk.begin("neck-and-shoulders")
+    talk.next_steps(3)
     state = talk.last.state
     assert state["step"] == 3
     return state["last"]["marks"][2]

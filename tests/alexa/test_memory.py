@@ -47,12 +47,8 @@ def test_disclaimer_once_per_user(skill):
 
 def test_stop_mid_routine_and_resume_a_day_later_at_the_right_step(skill, store, library):
     talk = person(skill)
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("desk-break"))
-    talk.say("AMAZON.YesIntent")
-    for _ in range(2):
-        talk.listen()
-        talk.say("AMAZON.NextIntent")
+    talk.begin("desk-break")
+    talk.next_steps(2)
     talk.listen()
     talk.say("AMAZON.StopIntent")
     record, _ = store.load(talk.session.user_id)
@@ -67,12 +63,8 @@ def test_stop_mid_routine_and_resume_a_day_later_at_the_right_step(skill, store,
 
 def test_resume_keeps_the_seconds_done_of_a_hold(skill, store):
     talk = person(skill)
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("neck-and-shoulders"))
-    talk.say("AMAZON.YesIntent")
-    for _ in range(3):
-        talk.listen()
-        talk.say("AMAZON.NextIntent")
+    talk.begin("neck-and-shoulders")
+    talk.next_steps(3)
     left = talk.last.state["last"]["marks"][2][0]
     talk.wait(int(left[5]) + 8)
     talk.send(talk.session.ended("USER_INITIATED"))
@@ -86,9 +78,7 @@ def test_resume_keeps_the_seconds_done_of_a_hold(skill, store):
 
 def test_no_means_something_new_and_the_saved_spot_is_dropped(skill, store):
     talk = person(skill)
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("desk-break"))
-    talk.say("AMAZON.YesIntent")
+    talk.begin("desk-break")
     talk.say("AMAZON.StopIntent")
     _reopen(talk)
     said = talk.say("AMAZON.NoIntent")
@@ -98,18 +88,14 @@ def test_no_means_something_new_and_the_saved_spot_is_dropped(skill, store):
 
 def test_an_old_unfinished_routine_is_not_offered(skill):
     talk = person(skill)
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("desk-break"))
-    talk.say("AMAZON.YesIntent")
+    talk.begin("desk-break")
     talk.say("AMAZON.StopIntent")
     assert "step" not in _reopen(talk, 8 * DAY).text
 
 
 def test_finishing_a_routine_clears_the_saved_spot(skill, store):
     talk = person(skill)
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("neck-range-of-motion"))
-    talk.say("AMAZON.YesIntent")
+    talk.begin("neck-range-of-motion")
     talk.say("KeepGoingIntent")
     while talk.last.state["awaiting"] != "another":
         talk.listen()
@@ -121,9 +107,7 @@ def test_finishing_a_routine_clears_the_saved_spot(skill, store):
 
 def test_pace_and_verbosity_are_remembered(skill):
     talk = person(skill)
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("desk-break"))
-    talk.say("AMAZON.YesIntent")
+    talk.begin("desk-break")
     talk.say("SlowerIntent")
     talk.say("ShorterIntent")
     talk.say("AMAZON.StopIntent")
@@ -157,9 +141,7 @@ def test_favourites_and_the_same_as_yesterday(skill):
 
 def test_british_spelling_for_en_gb(skill):
     talk = Conversation(skill=skill, locale="en-GB", user_id="amzn1.ask.account.uk")
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("desk-break"))
-    talk.say("AMAZON.YesIntent")
+    talk.begin("desk-break")
     assert "favourites" in talk.say("AddFavouriteIntent").text
 
 

@@ -7,7 +7,7 @@ import logging
 from skill.core.faq import default_matcher
 from skill.core.phrases import Phrasebook
 from skill.envelopes import SlotValue
-from tests.alexa.conftest import Conversation, routine
+from tests.alexa.conftest import Conversation
 
 
 def _entry(entry_id: str):
@@ -86,9 +86,7 @@ def test_named_topic(talk):
 
 
 def test_question_mid_routine_pauses_and_resume_continues_where_it_was(talk):
-    talk.launch()
-    talk.say("StartRoutineIntent", routine=routine("desk-break"))
-    talk.say("AMAZON.YesIntent")
+    talk.begin("desk-break")
     talk.listen()
     talk.say("AMAZON.NextIntent")
     step = talk.last.state["step"]

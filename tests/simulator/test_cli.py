@@ -68,16 +68,21 @@ def test_dialog_prints_a_line_per_script_and_a_total(capsys, tmp_path):
     assert lines[-1] == "1 passed, 2 failed"
 
 
-def test_talk_in_text_mode_reads_typed_lines(monkeypatch, capsys):
-    lines = iter(["open back coach", "start the desk break", "exit"])
+def typed(monkeypatch, *lines: str) -> None:
+    """Make input() return these lines, then end of input (Ctrl-D)."""
+    pending = iter(lines)
 
     def fake_input(prompt=""):
         try:
-            return next(lines)
+            return next(pending)
         except StopIteration:
             raise EOFError from None
 
     monkeypatch.setattr("builtins.input", fake_input)
+
+
+def test_talk_in_text_mode_reads_typed_lines(monkeypatch, capsys):
+    typed(monkeypatch, "open back coach", "start the desk break", "exit")
     assert main(["talk", "--text", "--explain"]) == 0
     out = capsys.readouterr().out
     assert "coach: Welcome to Back Coach" in out or "coach: Hi, this is Back Coach" in out
@@ -87,7 +92,7 @@ def test_talk_in_text_mode_reads_typed_lines(monkeypatch, capsys):
 
 def test_talk_without_espeak_falls_back_to_text(monkeypatch, capsys):
     monkeypatch.setenv("BACKCOACH_NO_SPEECH", "1")
-    monkeypatch.setattr("builtins.input", lambda prompt="": (_ for _ in ()).throw(EOFError))
+    typed(monkeypatch)
     assert main(["talk"]) == 0
     assert "(text only: local speech is off" in capsys.readouterr().out
 
@@ -97,16 +102,7 @@ def test_talk_saves_audio_per_turn(monkeypatch, capsys, tmp_path):
 
     if open_speaker()[0] is None:
         pytest.skip("eSpeak NG is not installed")
-    lines = iter(["open back coach"])
-    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines) if True else None)
-
-    def once(prompt=""):
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    monkeypatch.setattr("builtins.input", once)
+    typed(monkeypatch, "open back coach")
     assert main(["talk", "--text", "--save-audio", str(tmp_path)]) == 0
     files = sorted(tmp_path.glob("turn-*.wav"))
     assert len(files) == 1
