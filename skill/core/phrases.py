@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from functools import cache
 from pathlib import Path
-from string import Formatter
 
 from skill.core.paths import DATA_DIR, read_yaml
 
@@ -73,10 +72,6 @@ class Phrasebook:
             return self.entries[key]
         except KeyError:
             raise PhraseError(f"no phrase '{key}' for locale {self.locale}") from None
-
-    def fields(self, key: str) -> set[str]:
-        """Placeholder names used by any phrasing of a key."""
-        return {name for text in self.variants(key) for _, name, _, _ in Formatter().parse(text) if name}
 
 
 class Voice:

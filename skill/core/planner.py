@@ -14,8 +14,6 @@ from skill.core.timeline import Phase, Position, Segment, SegmentKind, SpeechRat
 
 LEAD_IN = 3.0
 """Seconds of silence between "get ready" and "begin"."""
-SHORTEST_RESUME = 5.0
-"""A phase with less active time than this left is treated as done when resuming."""
 BREATH_EVERY = 20.0
 
 

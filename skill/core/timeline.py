@@ -95,14 +95,6 @@ class Timeline:
         """Planned seconds for one step (speech plus silence)."""
         return sum(s.duration for s in self.step_segments(step))
 
-    def remaining(self, position: Position) -> float:
-        """Seconds of this timeline left from a position inside it."""
-        phase = next((p for p in self.phases if p.step == position.step and p.index == position.phase), None)
-        if phase is None:
-            starts = [s.start for s in self.segments if s.step >= position.step]
-            return self.duration - min(starts) if starts else 0.0
-        return self.duration - phase.active_start - position.elapsed
-
     def marks(self) -> Marks:
         """The compact outline of this timeline needed to find a listener's place in it."""
         spans = []
