@@ -87,7 +87,7 @@ class SaveStateInterceptor(AbstractResponseInterceptor):
     def process(self, handler_input: HandlerInput, response: Response) -> None:
         turn = handler_input.attributes_manager.request_attributes.get("turn")
         if turn is not None:
-            session_attributes(handler_input)[STATE_KEY] = turn.state.model_dump(mode="json")
+            session_attributes(handler_input)[STATE_KEY] = turn.state.to_json()
 
 
 def _inner(ssml: str | None) -> str:

@@ -31,21 +31,14 @@ from pathlib import Path
 from typing import Annotated
 
 import bm25s
+import msgspec
 import numpy as np
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-)
 from rapidfuzz import fuzz, process
 
 from skill.core.paths import DATA_DIR, read_yaml
+from skill.core.schema import Slug, Text, describe_error, stripped
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 MAX_ANSWER_WORDS = 45
 MAX_MORE_WORDS = 90
 THRESHOLD = 60.0
@@ -167,38 +160,33 @@ def _word_count(text: str) -> int:
     return len(words(text))
 
 
-class Entry(BaseModel):
+class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One question with its phrasings, a short spoken answer, an optional follow-up and sources."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+    id: Slug
     topic: Text
     red_flag: bool = False
-    questions: tuple[Text, ...] = Field(min_length=3)
+    questions: Annotated[tuple[Text, ...], msgspec.Meta(min_length=3)]
     keywords: tuple[Text, ...] = ()
     answer: Text
     more: Text | None = None
     routines: tuple[str, ...] = ()
-    sources: tuple[Text, ...] = Field(min_length=1)
+    sources: Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]
 
-    @field_validator("answer")
-    @classmethod
-    def _short(cls, value: str) -> str:
-        if _word_count(value) > MAX_ANSWER_WORDS:
-            raise ValueError(f"answer has {_word_count(value)} words; at most {MAX_ANSWER_WORDS} fit a spoken reply")
-        return value
-
-    @field_validator("more")
-    @classmethod
-    def _more(cls, value: str | None) -> str | None:
-        if value is not None and _word_count(value) > MAX_MORE_WORDS:
-            raise ValueError(f"follow-up has {_word_count(value)} words; at most {MAX_MORE_WORDS}")
-        return value
+    def __post_init__(self) -> None:
+        if _word_count(self.answer) > MAX_ANSWER_WORDS:
+            raise ValueError(f"[answer] {_word_count(self.answer)} words; at most {MAX_ANSWER_WORDS} fit a spoken reply")
+        if self.more is not None and _word_count(self.more) > MAX_MORE_WORDS:
+            raise ValueError(f"[more] {_word_count(self.more)} words; at most {MAX_MORE_WORDS}")
 
 
 class FaqError(ValueError):
     """A FAQ file that cannot be used."""
+
+
+def _entry_id(entries: list[object], index: int) -> str:
+    entry = entries[index] if index < len(entries) else None
+    return str(entry.get("id", "?")) if isinstance(entry, dict) else "?"
 
 
 def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) -> tuple[Entry, ...]:
@@ -206,11 +194,14 @@ def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) 
     path = path or DATA_DIR / "faq" / "en.yaml"
     try:
         raw = read_yaml(path.read_text(encoding="utf-8"))
-        entries = tuple(Entry.model_validate(e) for e in raw["entries"])
+        entries = msgspec.convert(stripped(raw["entries"]), tuple[Entry, ...])
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise FaqError(f"{path}: cannot be read: {exc}") from exc
-    except ValidationError as exc:
-        raise FaqError(f"{path}: {exc}") from exc
+    except msgspec.ValidationError as exc:
+        loc, message = describe_error(exc)
+        where = f"entry {loc[0] + 1} '{_entry_id(raw['entries'], loc[0])}'" if loc and isinstance(loc[0], int) else "entries"
+        fields = ".".join(str(p) for p in loc[1:])
+        raise FaqError(f"{path}: {where}" + (f", field '{fields}'" if fields else "") + f": {message}") from exc
     ids = [e.id for e in entries]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
+from msgspec import Meta
 
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.planner import Planner, PlanOptions, Verbosity
@@ -38,10 +38,8 @@ class Awaiting(StrEnum):
     """Asked to confirm deleting the user's data."""
 
 
-class Last(BaseModel):
+class Last(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The narration sent in the last response, and when it was sent."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sent_at: float
     marks: tuple[
@@ -53,22 +51,20 @@ class Last(BaseModel):
     """Step that follows the narration, or None when it reached the routine's end."""
 
 
-class PlayerState(BaseModel):
+class PlayerState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Everything the player remembers between turns, stored in session attributes."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     v: Literal[1] = STATE_VERSION
     routine: str | None = None
-    step: int = Field(default=0, ge=0)
-    phase: int = Field(default=0, ge=0)
-    elapsed: float = Field(default=0.0, ge=0)
-    pace: float = 1.0
+    step: Annotated[int, Meta(ge=0)] = 0
+    phase: Annotated[int, Meta(ge=0)] = 0
+    elapsed: Annotated[float, Meta(ge=0, le=86400)] = 0.0
+    pace: Annotated[float, Meta(ge=PACE_MIN, le=PACE_MAX)] = 1.0
     verbosity: Verbosity = Verbosity.FULL
     paused: bool = False
     handsfree: bool = False
-    budget: float | None = Field(default=None, ge=60, le=3600)
-    seen: list[str] = Field(default_factory=list, max_length=100)
+    budget: Annotated[float, Meta(ge=60, le=3600)] | None = None
+    seen: Annotated[list[str], Meta(max_length=100)] = msgspec.field(default_factory=list)
     awaiting: Awaiting | None = None
     offer: str | None = None
     """Routine offered for a "yes" or "start that routine"."""
@@ -76,12 +72,9 @@ class PlayerState(BaseModel):
     """Id of the last quick answer, for "tell me more"."""
     last: Last | None = None
 
-    @field_validator("pace")
-    @classmethod
-    def _pace(cls, value: float) -> float:
-        if not math.isfinite(value) or not PACE_MIN <= value <= PACE_MAX:
-            raise ValueError(f"pace must be between {PACE_MIN} and {PACE_MAX}")
-        return value
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form for session attributes; `restore` reads it back."""
+        return msgspec.to_builtins(self)
 
 
 class Reset(StrEnum):
@@ -97,10 +90,10 @@ def restore(raw: Any, library: Library) -> tuple[PlayerState, Reset | None]:
     if raw is None:
         return PlayerState(), None
     try:
-        state = PlayerState.model_validate(raw)
+        state = msgspec.convert(raw, PlayerState)
         if state.last is not None:
             Marks.from_list(list(state.last.marks))
-    except (ValidationError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return PlayerState(), Reset.MALFORMED
     keep = {"pace": state.pace, "verbosity": state.verbosity}
     if state.routine is not None:

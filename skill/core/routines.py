@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import msgspec
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from msgspec import Meta
 
 from skill.core.paths import DATA_DIR, read_yaml
-
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+from skill.core.schema import Slug, Text, describe_error, stripped
 
 
 class Kind(StrEnum):
@@ -95,22 +86,22 @@ DEFAULT_CUES: dict[Kind, tuple[Cue, ...]] = {
 
 
 def _field(name: str, message: str) -> ValueError:
-    """An error from a whole-model check that names the field it concerns."""
+    """An error from a whole-record check that names the field it concerns."""
     return ValueError(f"[{name}] {message}")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
 
 
-class Breath(_Frozen):
+class Breath(_Frozen, kw_only=True):
     """Seconds for one breath in and one breath out."""
 
-    inhale: float = Field(ge=2, le=8)
-    exhale: float = Field(ge=2, le=10)
+    inhale: Annotated[float, Meta(ge=2, le=8)]
+    exhale: Annotated[float, Meta(ge=2, le=10)]
 
 
-class Step(_Frozen):
+class Step(_Frozen, kw_only=True):
     """One exercise inside a routine, with its dose and the cues to speak."""
 
     id: Slug
@@ -125,15 +116,15 @@ class Step(_Frozen):
     """Active time per side and set for hold, roll, breathe and transition steps."""
     min_seconds: int | None = None
     """Shortest the active time may become when a routine is fitted to a time budget."""
-    reps: int | None = Field(default=None, ge=1, le=30)
-    tempo: float | None = Field(default=None, ge=1, le=15)
+    reps: Annotated[int, Meta(ge=1, le=30)] | None = None
+    tempo: Annotated[float, Meta(ge=1, le=15)] | None = None
     """Seconds per repetition for reps steps."""
     breath: Breath | None = None
     """Breathing rhythm for breathe steps (and breathing cues on long holds)."""
     per_side: bool = False
     """Do the left side, then switch and do the right."""
-    sets: int = Field(default=1, ge=1, le=3)
-    rest: int = Field(default=0, ge=0, le=90)
+    sets: Annotated[int, Meta(ge=1, le=3)] = 1
+    rest: Annotated[int, Meta(ge=0, le=90)] = 0
     """Seconds of rest between sets."""
     cues: tuple[Cue, ...] | None = None
     """Cues to speak; omitted means the defaults for the kind."""
@@ -155,14 +146,13 @@ class Step(_Frozen):
         low = self.min_seconds if self.min_seconds is not None else DEFAULT_MIN[self.kind]
         return min(self.seconds, max(low, DOSE_LIMITS[self.kind][0]))
 
-    @model_validator(mode="after")
-    def _check_dose(self) -> Step:
+    def __post_init__(self) -> None:
         if self.kind is Kind.REPS:
             if self.reps is None or self.tempo is None:
                 raise _field("reps", "reps steps need both 'reps' and 'tempo'")
             if self.seconds is not None:
                 raise _field("seconds", "reps steps take 'reps' and 'tempo', not 'seconds'")
-            return self
+            return
         if self.seconds is None:
             raise _field("seconds", f"{self.kind} steps need 'seconds'")
         if self.reps is not None or self.tempo is not None:
@@ -174,10 +164,9 @@ class Step(_Frozen):
             raise _field("min_seconds", f"must be between {low} and 'seconds' ({self.seconds})")
         if self.kind is Kind.BREATHE and self.breath is None:
             raise _field("breath", "breathe steps need 'breath' with 'inhale' and 'exhale'")
-        return self
 
 
-class Routine(_Frozen):
+class Routine(_Frozen, kw_only=True):
     """A named sequence of steps with what it needs and who it suits."""
 
     id: Slug
@@ -185,16 +174,15 @@ class Routine(_Frozen):
     synonyms: tuple[Text, ...] = ()
     """Other names people use for it; they feed the interaction model's slot type."""
     summary: Text
-    areas: tuple[Area, ...] = Field(min_length=1)
-    equipment: tuple[Equipment, ...] = Field(min_length=1)
+    areas: Annotated[tuple[Area, ...], Meta(min_length=1)]
+    equipment: Annotated[tuple[Equipment, ...], Meta(min_length=1)]
     level: Level
     safety: tuple[Text, ...] = ()
     """Notes spoken before the routine starts; the user confirms before going on."""
-    steps: tuple[Step, ...] = Field(min_length=1)
-    sources: tuple[Text, ...] = Field(min_length=1)
+    steps: Annotated[tuple[Step, ...], Meta(min_length=1)]
+    sources: Annotated[tuple[Text, ...], Meta(min_length=1)]
 
-    @model_validator(mode="after")
-    def _check_steps(self) -> Routine:
+    def __post_init__(self) -> None:
         ids = [step.id for step in self.steps]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -203,7 +191,6 @@ class Routine(_Frozen):
             raise _field("equipment", "'none' cannot be combined with other equipment")
         if all(step.optional for step in self.steps):
             raise _field("steps", "at least one step must not be optional")
-        return self
 
     def step_index(self, step_id: str) -> int:
         """Position of the step with this id."""
@@ -214,23 +201,24 @@ class RoutineError(ValueError):
     """A routine file that cannot be used, with a message naming file, routine, step and field."""
 
 
-def _describe(path: Path, raw: Any, error: dict[str, Any]) -> str:
-    loc = list(error["loc"])
-    routine_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
+_CHOICES: dict[str, type[StrEnum]] = {"kind": Kind, "cues": Cue, "areas": Area, "equipment": Equipment, "level": Level}
+
+
+def _describe(path: Path, raw: Any, error: msgspec.ValidationError) -> str:
+    loc, message = describe_error(error)
+    names = [p for p in loc if isinstance(p, str)]
+    if message.startswith("Invalid enum value") and names and names[-1] in _CHOICES:
+        message += f"; use one of: {', '.join(_CHOICES[names[-1]])}"
+    routine_id = raw.get("id", "?")
     parts = [f"{path}: routine '{routine_id}'"]
     if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
         index = loc[1]
-        steps = raw.get("steps") if isinstance(raw, dict) else None
+        steps = raw.get("steps")
         step_id = "?"
         if isinstance(steps, list) and index < len(steps) and isinstance(steps[index], dict):
             step_id = steps[index].get("id", "?")
         parts.append(f"step {index + 1} '{step_id}'")
         loc = loc[2:]
-    message = error["msg"].removeprefix("Value error, ")
-    named = re.match(r"\[(\w+)\] ", message)
-    if named:
-        loc.append(named.group(1))
-        message = message[named.end() :]
     parts.append(f"field '{'.'.join(str(p) for p in loc)}'")
     return ", ".join(parts) + f": {message}"
 
@@ -244,9 +232,9 @@ def load_routine(path: Path) -> Routine:
     if not isinstance(raw, dict):
         raise RoutineError(f"{path}: expected a mapping of routine fields at the top level")
     try:
-        routine = Routine.model_validate(raw)
-    except ValidationError as exc:
-        raise RoutineError("\n".join(_describe(path, raw, e) for e in exc.errors())) from exc
+        routine = msgspec.convert(stripped(raw), Routine)
+    except msgspec.ValidationError as exc:
+        raise RoutineError(_describe(path, raw, exc)) from exc
     if routine.id != path.stem:
         raise RoutineError(f"{path}: routine '{routine.id}', field 'id': must match the file name '{path.stem}'")
     return routine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 import yaml
 
@@ -325,7 +326,7 @@ def _entry(**changes: object) -> Entry:
         "sources": ["test"],
     }
     fields.update(changes)
-    return Entry.model_validate(fields)
+    return msgspec.convert(fields, Entry)
 
 
 def test_red_flag_keywords_are_checked_when_the_matcher_is_built() -> None:
@@ -334,3 +335,21 @@ def test_red_flag_keywords_are_checked_when_the_matcher_is_built() -> None:
         Matcher((_entry(keywords=["toes blue", "the"]),), synonyms={})
     with pytest.raises(FaqError, match="never matches"):
         Matcher((_entry(keywords=["pee"]),), synonyms={"pee": "bladder"})
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"answer": "word " * 60}, "entry 1 'blue-toes', field 'answer': 60 words; at most 45 fit a spoken reply"),
+        ({"questions": ["one", "two"]}, "entry 1 'blue-toes', field 'questions': Expected `array` of length >= 3"),
+        ({"topic": "   "}, "entry 1 'blue-toes', field 'topic': Expected `str` of length >= 1"),
+        ({"colour": "red"}, "entry 1 'blue-toes', field 'colour': not a known field"),
+    ],
+)
+def test_a_broken_faq_file_names_the_entry_and_field(tmp_path: Path, change: dict, expected: str) -> None:
+    entry = {"id": "blue-toes", "topic": "toes", "questions": ["a", "b", "c"], "answer": "Get help.", "sources": ["t"]}
+    path = tmp_path / "faq.yaml"
+    path.write_text(yaml.safe_dump({"entries": [entry | change]}), encoding="utf-8")
+    with pytest.raises(FaqError) as caught:
+        load_entries(path)
+    assert str(caught.value) == f"{path}: {expected}"

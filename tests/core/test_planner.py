@@ -6,11 +6,12 @@ import random
 import re
 import xml.etree.ElementTree as ET
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.core.phrases import Voice
-from skill.core.planner import PlanOptions, Planner, Verbosity
+from skill.core.planner import Planner, PlanOptions, Verbosity
 from skill.core.program import Program, fit
 from skill.core.routines import Breath, Kind, Routine, Step
 from skill.core.ssml import MAX_SSML_CHARS, chunk, speak
@@ -45,10 +46,15 @@ def steps(draw, index: int = 0) -> Step:
 @st.composite
 def routines(draw) -> Routine:
     count = draw(st.integers(1, 5))
-    return Routine(
+    return _routine(
         id="generated", title="Generated", summary="A generated routine.", areas=["neck"], equipment=["none"],
         level="gentle", sources=["test"], steps=[draw(steps(i)) for i in range(count)],
     )
+
+
+def _routine(**fields) -> Routine:
+    """A routine validated and converted the way the loader does it."""
+    return msgspec.convert(fields, Routine)
 
 
 def _planner(book, seed: int = 3, verbosity: Verbosity = Verbosity.FULL) -> Planner:
@@ -124,9 +130,9 @@ def _rendered_seconds(body: str, rate: SpeechRate) -> float:
 
 
 def test_a_chunk_at_the_limit_counts_the_speak_wrapper(book):
-    long = Step(id="l", name="long", kind="hold", seconds=120, say="Hold it. " * 120, short="Hold.", source="t")
-    routine = Routine(id="big", title="Big", summary="x", areas=["neck"], equipment=["none"], level="gentle",
-                      sources=["t"], steps=[long.model_copy(update={"id": f"l{i}"}) for i in range(12)])
+    long = Step(id="l", name="long", kind=Kind.HOLD, seconds=120, say="Hold it. " * 120, short="Hold.", source="t")
+    routine = _routine(id="big", title="Big", summary="x", areas=["neck"], equipment=["none"], level="gentle",
+                       sources=["t"], steps=[msgspec.structs.replace(long, id=f"l{i}") for i in range(12)])
     timeline = _planner(book).compile(Program.of(routine))
     for budget in (2000, 4000, MAX_SSML_CHARS):
         assert all(len(speak(p.body)) <= budget for p in chunk(timeline, budget))
@@ -148,9 +154,9 @@ def test_ssml_chunks_are_valid_within_limits_and_keep_the_timing(book, routine, 
 
 
 def test_long_hold_is_chained_breaks_with_cues_between(book):
-    routine = Routine(
+    routine = _routine(
         id="long", title="Long", summary="x", areas=["neck"], equipment=["none"], level="gentle", sources=["t"],
-        steps=[Step(id="h", name="hold", kind="hold", seconds=60, say="Hold.", short="Hold.", source="t")],
+        steps=[{"id": "h", "name": "hold", "kind": "hold", "seconds": 60, "say": "Hold.", "short": "Hold.", "source": "t"}],
     )
     document = speak(chunk(_planner(book).compile(Program.of(routine)))[0].body)
     assert "Halfway" in document or "half" in document
