@@ -30,7 +30,9 @@ StartRoutineIntent's safety question."""
 def dict_store() -> Any:
     """A store keeping records in a dict (no I/O), or None if the storage API is not there."""
     try:
-        from skill.storage import BaseStore, Conflict, MemoryRecord
+        import msgspec
+
+        from skill.storage import BaseStore, Conflict, MemoryRecord, checked
     except ImportError:
         return None
 
@@ -41,16 +43,16 @@ def dict_store() -> Any:
 
         def load(self, user_id: str) -> tuple[Any, bool]:
             record = self.data.get(user_id)
-            return (record.model_copy(deep=True) if record is not None else MemoryRecord()), False
+            return (checked(record) if record is not None else MemoryRecord()), False
 
         def save(self, user_id: str, record: Any) -> Any:
             current = self.data.get(user_id)
             revision = current.revision if current is not None else 0
             if record.revision != revision:
                 raise Conflict(f"revision {record.revision} != {revision}")
-            stored = self._prepare(record).model_copy(update={"revision": revision + 1})
+            stored = msgspec.structs.replace(self._prepare(record), revision=revision + 1)
             self.data[user_id] = stored
-            return stored.model_copy(deep=True)
+            return checked(stored)
 
         def delete(self, user_id: str) -> None:
             self.data.pop(user_id, None)

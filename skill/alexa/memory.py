@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
 from ask_sdk_core.exceptions import AttributesManagerException
 from ask_sdk_core.handler_input import HandlerInput
@@ -69,14 +70,15 @@ class LoadMemoryInterceptor(AbstractRequestInterceptor):
         manager = handler_input.attributes_manager
         try:
             attributes = manager.persistent_attributes
-            memory.record = MemoryRecord.model_validate({k: v for k, v in attributes.items() if not k.startswith("_")})
+            stored = {k: v for k, v in attributes.items() if not k.startswith("_")}
+            memory.record = msgspec.convert(stored, MemoryRecord)
             memory.corrupt = bool(attributes.get("_was_corrupt"))
             memory.available = True
         except (StorageError, ValueError) as exc:
             log.warning("memory unavailable for this request: %s", exc)
         except AttributesManagerException:
             pass  # no store configured: the skill runs without memory
-        memory.loaded = memory.record.model_dump(mode="json")
+        memory.loaded = msgspec.to_builtins(memory.record)
         manager.request_attributes["memory"] = memory
 
 
@@ -95,7 +97,7 @@ class SaveMemoryInterceptor(AbstractResponseInterceptor):
                 return
             if turn is not None:
                 sync(memory, turn.state, turn.now)
-            current = memory.record.model_dump(mode="json")
+            current = msgspec.to_builtins(memory.record)
             if current == memory.loaded:
                 return
             attributes = manager.persistent_attributes

@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+import msgspec
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
 from .record import (
@@ -123,7 +124,7 @@ class BaseStore(ABC):
 
     @staticmethod
     def _apply(record: MemoryRecord, change: Change) -> MemoryRecord:
-        work = record.model_copy(deep=True)
+        work = checked(record)
         result = change(work)
         return result if isinstance(result, MemoryRecord) else work
 
@@ -131,8 +132,10 @@ class BaseStore(ABC):
         """One load-apply-save round. Back ends may override with something atomic."""
         record, _ = self.load(user_id)
         updated = self._apply(record, change)
-        # the revision we compare against is the one we loaded, whatever the change did
-        updated = updated.model_copy(update={"revision": record.revision})
+        # the revision we compare against is the one we loaded, whatever the change did (not
+        # structs.replace: its __post_init__ would fail an invalid change before save() checks it)
+        updated = copy.copy(updated)
+        updated.revision = record.revision
         return self.save(user_id, updated)
 
     def _backoff(self, attempt: int) -> None:
@@ -243,16 +246,17 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
 
     @staticmethod
     def _as_attributes(record: MemoryRecord, corrupt: bool) -> dict[str, object]:
-        attrs: dict[str, object] = record.model_dump(mode="json")
+        attrs: dict[str, object] = msgspec.to_builtins(record)
         attrs[CORRUPT_KEY] = corrupt
-        attrs[BASE_KEY] = record.model_dump(mode="json")
+        attrs[BASE_KEY] = msgspec.to_builtins(record)
         return attrs
 
     def save_attributes(self, request_envelope: Any, attributes: dict[str, object]) -> None:
         user_id = user_id_from_envelope(request_envelope)
         mine = {k: v for k, v in attributes.items() if not str(k).startswith("_")}
         mine.setdefault("v", CURRENT_VERSION)
-        desired = MemoryRecord.model_validate(mine).model_dump(mode="json")
+        wanted = msgspec.convert(mine, MemoryRecord)
+        desired = msgspec.to_builtins(wanted)
         base = attributes.get(BASE_KEY)
         merge = isinstance(base, dict)
         if merge:
@@ -269,7 +273,7 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
                     setattr(record, field, _merge_list(field, base.get(field), desired[field],
                                                        getattr(record, field)))
                 else:
-                    setattr(record, field, copy.deepcopy(desired[field]))
+                    setattr(record, field, copy.deepcopy(getattr(wanted, field)))
 
         stored = self.store.update(user_id, change)
         fresh = self._as_attributes(stored, False)

@@ -31,6 +31,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from . import BaseStore, _check_user_id, _failed_write
 from .record import (
     Conflict,
@@ -184,7 +186,7 @@ class DynamoStore(BaseStore):
         except CorruptRecord:
             self._keep_aside(user_id, body_attr if body_attr is not None else {"NULL": True})
             return MemoryRecord(revision=revision), True
-        return record.model_copy(update={"revision": revision}), False
+        return msgspec.structs.replace(record, revision=revision), False
 
     def _keep_aside(self, user_id: str, body_attr: dict[str, Any]) -> None:
         """Append the unreadable body to the user's quarantine item (compare-and-set)."""
@@ -220,7 +222,7 @@ class DynamoStore(BaseStore):
         self._check_key(user_id)
         prepared = self._prepare(record)
         expected = record.revision
-        new = prepared.model_copy(update={"revision": expected + 1})
+        new = msgspec.structs.replace(prepared, revision=expected + 1)
         if expected == 0:
             # new user, or a record whose revision attribute is missing or unusable
             condition = (

@@ -1,8 +1,8 @@
 """The per-user memory record: what Back Coach remembers between sessions.
 
 The record is deliberately small and holds *no health data*: no pain scores, no body areas,
-no symptoms, no free text. Unknown fields are rejected (``extra="forbid"``), so nothing can be
-smuggled in by a handler that sets a new key. What it holds:
+no symptoms, no free text. Unknown fields are rejected (``forbid_unknown_fields``), so nothing
+can be smuggled in by a handler that sets a new key. What it holds:
 
 * ``resume``      – where an interrupted routine stopped (routine id, step, phase, seconds done);
 * ``pace``        – speech/timing pace multiplier, 0.75 .. 1.5;
@@ -37,16 +37,11 @@ import datetime as dt
 import json
 import math
 import re
+import sys
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-)
+import msgspec
+from msgspec import Meta, ValidationError
 
 CURRENT_VERSION = 2
 PACE_MIN, PACE_MAX = 0.75, 1.5
@@ -57,8 +52,12 @@ SESSION_WINDOW_SECONDS = SESSION_WINDOW_DAYS * 86400.0
 
 # Same shape as the routine ids in data/routines (lowercase slug), bounded in length so that
 # no field can carry free text.
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-RoutineId = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
+# \Z, not $: msgspec matches with re.search, where $ also matches before a trailing newline.
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
+RoutineId = Annotated[str, Meta(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
+# msgspec accepts inf and nan floats: a ge bound rejects nan, this le bound rejects inf.
+_FINITE_MAX = sys.float_info.max
+Seconds = Annotated[float, Meta(ge=0, le=_FINITE_MAX)]
 
 
 # --------------------------------------------------------------------------------------- errors
@@ -94,65 +93,51 @@ class NewerVersion(CorruptRecord):
 # -------------------------------------------------------------------------------------- record
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        allow_inf_nan=False,
-        validate_assignment=True,
-        strict=False,
-    )
-
-
-class Resume(_Strict):
+class Resume(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where an interrupted routine stopped."""
 
     routine_id: RoutineId
-    step_index: int = Field(ge=0, le=999)
-    phase_index: int = Field(default=0, ge=0, le=999)
-    elapsed_seconds: float = Field(default=0.0, ge=0, le=86400)
-    saved_at: float = Field(ge=0)
+    step_index: Annotated[int, Meta(ge=0, le=999)]
+    phase_index: Annotated[int, Meta(ge=0, le=999)] = 0
+    elapsed_seconds: Annotated[float, Meta(ge=0, le=86400)] = 0.0
+    saved_at: Seconds
 
 
-class MemoryRecord(_Strict):
+def _unique(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return value
+    seen: set[Any] = set()
+    out = []
+    for item in value:
+        key = item if isinstance(item, str) else id(item)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+class MemoryRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One user's memory. Mutate freely inside ``Store.update`` change functions; the store
     re-validates the whole record before writing it."""
 
     v: int = CURRENT_VERSION
     resume: Resume | None = None
-    pace: float = Field(default=1.0, ge=PACE_MIN, le=PACE_MAX)
+    pace: Annotated[float, Meta(ge=PACE_MIN, le=PACE_MAX)] = 1.0
     verbosity: Literal["full", "short", "quiet"] = "full"
-    favourites: list[RoutineId] = Field(default_factory=list, max_length=MAX_FAVOURITES)
+    favourites: list[RoutineId] = msgspec.field(default_factory=list)
     last_routine: RoutineId | None = None
-    sessions: list[Annotated[float, Field(ge=0)]] = Field(default_factory=list)
+    sessions: list[Seconds] = msgspec.field(default_factory=list)
     disclaimer_heard: bool = False
-    revision: int = Field(default=0, ge=0)
+    revision: Annotated[int, Meta(ge=0)] = 0
 
-    @field_validator("v")
-    @classmethod
-    def _current_version(cls, value: int) -> int:
-        if value != CURRENT_VERSION:
+    def __post_init__(self) -> None:
+        if self.v != CURRENT_VERSION:
             raise ValueError(f"v must be {CURRENT_VERSION}; older bodies go through migrate()")
-        return value
-
-    @field_validator("favourites", mode="before")
-    @classmethod
-    def _unique_favourites(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            seen: set[Any] = set()
-            out = []
-            for item in value:
-                key = item if isinstance(item, str) else id(item)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(item)
-            return out
-        return value
-
-    @field_validator("sessions", mode="after")
-    @classmethod
-    def _ordered_sessions(cls, value: list[float]) -> list[float]:
-        value = sorted(value)
-        return value[-MAX_SESSIONS:]
+        # the limit applies after de-duplication, so no Meta(max_length) on the field
+        self.favourites = _unique(self.favourites)
+        if len(self.favourites) > MAX_FAVOURITES:
+            raise ValueError(f"favourites holds at most {MAX_FAVOURITES} routine ids")
+        self.sessions = sorted(self.sessions)[-MAX_SESSIONS:]
 
     # ---- small, pure-ish helpers for change functions -------------------------------------
 
@@ -175,40 +160,45 @@ class MemoryRecord(_Strict):
 
     def to_json(self) -> str:
         """Compact JSON body, as stored."""
-        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"), sort_keys=True)
+        return json.dumps(msgspec.to_builtins(self), separators=(",", ":"), sort_keys=True)
 
     def content(self) -> dict[str, Any]:
         """Everything but the revision: what two records must share to be 'the same data'."""
-        return self.model_dump(mode="json", exclude={"revision"})
+        data = msgspec.to_builtins(self)
+        del data["revision"]
+        return data
 
 
 def checked(record: MemoryRecord) -> MemoryRecord:
-    """Re-validate a record that may have been mutated in place (list appends bypass
-    assignment validation). Raises pydantic's ValidationError (a ValueError) if invalid."""
-    return MemoryRecord.model_validate(record.model_dump())
+    """Re-validate a record that may have been assigned or mutated in place (msgspec checks
+    nothing then) and return it as a new, deep copy. Raises msgspec's ValidationError (a
+    ValueError) if invalid."""
+    try:
+        data = msgspec.to_builtins(record)
+    except TypeError as exc:  # a value of no JSON-like type was assigned to a field
+        raise ValidationError(str(exc)) from None
+    return msgspec.convert(data, MemoryRecord)
 
 
 # ----------------------------------------------------------------------------------- migration
 
 
-class _ResumeV1(_Strict):
+class _ResumeV1(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     routine: str
-    step: int = Field(ge=0)
-    elapsed: float = Field(default=0.0, ge=0)
-    at: float = Field(default=0.0, ge=0)
+    step: Annotated[int, Meta(ge=0)]
+    elapsed: Seconds = 0.0
+    at: Seconds = 0.0
 
 
-class _RecordV1(_Strict):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
+class _RecordV1(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     v: Literal[1]
-    pace: float = 1.0
+    pace: Annotated[float, Meta(ge=-_FINITE_MAX, le=_FINITE_MAX)] = 1.0
     verbose: bool = True
-    favorites: list[str] = Field(default_factory=list)
+    favorites: list[str] = msgspec.field(default_factory=list)
     last: str | None = None
     resume: _ResumeV1 | None = None
     disclaimer: bool = False
-    history: list[Annotated[float, Field(ge=0)]] = Field(default_factory=list)
+    history: list[Seconds] = msgspec.field(default_factory=list)
 
 
 def _is_slug(value: str) -> bool:
@@ -216,7 +206,7 @@ def _is_slug(value: str) -> bool:
 
 
 def _from_v1(raw: dict[str, Any]) -> MemoryRecord:
-    old = _RecordV1.model_validate(raw)
+    old = msgspec.convert(raw, _RecordV1)
     favourites: list[str] = []
     for fav in old.favorites:  # keep the most recently added occurrence order, newest last
         if _is_slug(fav):
@@ -268,7 +258,7 @@ def migrate(raw: Any) -> MemoryRecord:
         if version == 1:
             return _from_v1(data)
         if version == CURRENT_VERSION:
-            return MemoryRecord.model_validate(data)
+            return msgspec.convert(data, MemoryRecord)
     except ValidationError as exc:
         raise CorruptRecord(f"v{version} body does not validate: {exc}") from None
     except (TypeError, ValueError, RecursionError) as exc:

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from . import BaseStore, Change, _check_user_id, _failed_write
 from .record import (
     Conflict,
@@ -287,7 +289,7 @@ class SqliteStore(BaseStore):
             raise StorageError(f"record of {user_id!r} left untouched: {exc}") from exc
         except CorruptRecord:
             return MemoryRecord(revision=revision), True
-        return record.model_copy(update={"revision": revision}), False
+        return msgspec.structs.replace(record, revision=revision), False
 
     def _keep_aside(self, conn: sqlite3.Connection, user_id: str, body: Any) -> None:
         seen = conn.execute(
@@ -326,7 +328,7 @@ class SqliteStore(BaseStore):
         _check_user_id(user_id)
         prepared = self._prepare(record)
         expected = record.revision
-        new = prepared.model_copy(update={"revision": expected + 1})
+        new = msgspec.structs.replace(prepared, revision=expected + 1)
         with self._transaction("save", [new]) as conn:
             row = conn.execute(
                 "SELECT revision FROM records WHERE user_id = ?", (user_id,)
@@ -346,7 +348,7 @@ class SqliteStore(BaseStore):
             if corrupt:
                 self._keep_aside(conn, user_id, row[1])
             updated = self._prepare(self._apply(current, change))
-            new = updated.model_copy(update={"revision": current.revision + 1})
+            new = msgspec.structs.replace(updated, revision=current.revision + 1)
             attempted.append(new)
             conn.execute(_UPSERT, (user_id, new.revision, new.to_json(), self._clock()))
         return new

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
+import msgspec
 import pytest
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter, AttributesManager
 from ask_sdk_model import Context, RequestEnvelope, Session, User
 from ask_sdk_model.interfaces.system import SystemState
-from pydantic import ValidationError
+from msgspec import ValidationError
 
 from skill.storage import (
     MemoryRecord,
@@ -114,7 +115,7 @@ def test_corrupt_record_is_reported(store: Store, backend) -> None:
 def test_replaced_attribute_dict_still_saves(store: Store) -> None:
     store.update(USER, lambda r: r.add_favourite("desk-break"))
     m = manager(store)
-    m.persistent_attributes = MemoryRecord(pace=1.4).model_dump(mode="json")
+    m.persistent_attributes = msgspec.to_builtins(MemoryRecord(pace=1.4))
     m.save_persistent_attributes()
     record, _ = store.load(USER)
     assert record.pace == 1.4 and record.favourites == [] and record.revision == 2

@@ -6,8 +6,9 @@ import json
 import threading
 import time
 
+import msgspec
 import pytest
-from pydantic import ValidationError
+from msgspec import ValidationError
 
 from skill.storage import (
     Conflict,
@@ -55,25 +56,25 @@ def test_round_trip(store: Store, backend: Backend) -> None:
     assert loaded == stored and loaded.content() == full_record(now).content()
     # another store instance (another connection / client) sees the same
     assert backend.make().load(USER) == (stored, False)
-    again = store.save(USER, loaded.model_copy(update={"pace": 0.75}))
+    again = store.save(USER, msgspec.structs.replace(loaded, pace=0.75))
     assert again.revision == 2 and store.load(USER)[0].pace == 0.75
 
 
 def test_save_does_not_touch_its_argument(store: Store) -> None:
     record = full_record(time.time())
-    before = record.model_dump()
+    before = msgspec.to_builtins(record)
     store.save(USER, record)
-    assert record.model_dump() == before
+    assert msgspec.to_builtins(record) == before
 
 
 def test_stale_save_is_a_conflict_and_changes_nothing(store: Store, backend: Backend) -> None:
     base, _ = store.load(USER)
-    first = store.save(USER, base.model_copy(update={"pace": 1.5}))
+    first = store.save(USER, msgspec.structs.replace(base, pace=1.5))
     with pytest.raises(Conflict):
-        backend.make().save(USER, base.model_copy(update={"pace": 0.75}))
+        backend.make().save(USER, msgspec.structs.replace(base, pace=0.75))
     assert store.load(USER)[0] == first
     with pytest.raises(Conflict):  # a second stale writer at the current revision - 1
-        store.save(USER, first.model_copy(update={"revision": 0}))
+        store.save(USER, msgspec.structs.replace(first, revision=0))
     assert issubclass(Conflict, StorageError)
 
 
@@ -98,7 +99,7 @@ def test_update_with_invalid_change_writes_nothing(store: Store) -> None:
     store.update(USER, lambda r: r.add_favourite("desk-break"))
 
     def too_many(r: MemoryRecord) -> None:
-        r.favourites.extend(f"r{i}" for i in range(30))  # bypasses assignment validation
+        r.favourites.extend(f"r{i}" for i in range(30))  # nothing checks in-place changes
 
     with pytest.raises(ValidationError):
         store.update(USER, too_many)
@@ -149,7 +150,7 @@ def test_corrupt_body_is_quarantined_and_replaced(store: Store, backend: Backend
     assert backend.store.quarantined(USER) == [body]
     store.load(USER)  # loading again does not pile up copies
     assert backend.store.quarantined(USER) == [body]
-    stored = store.save(USER, record.model_copy(update={"pace": 1.1}))
+    stored = store.save(USER, msgspec.structs.replace(record, pace=1.1))
     assert stored.revision == 5
     assert store.load(USER) == (stored, False)
     assert backend.store.quarantined(USER) == [body]  # the copy outlives the overwrite

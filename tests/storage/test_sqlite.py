@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from skill.storage import BaseStore, Conflict, MemoryRecord, SqliteStore, StorageError
@@ -262,7 +263,7 @@ def test_locked_longer_than_timeout(store: SqliteStore, path: Path) -> None:
     try:
         t0 = time.monotonic()
         with pytest.raises(StorageError, match="locked"):
-            store.save(USER, before.model_copy(update={"pace": 0.8}))
+            store.save(USER, msgspec.structs.replace(before, pace=0.8))
         with pytest.raises(StorageError, match="locked"):
             store.update(USER, lambda r: setattr(r, "pace", 0.9))
         with pytest.raises(StorageError, match="locked"):
@@ -381,7 +382,7 @@ def test_disk_full_keeps_the_old_record(store: SqliteStore, monkeypatch: pytest.
     conn = store._connection()
     monkeypatch.setattr(conn, "execute", full.__get__(conn))
     with pytest.raises(StorageError, match="full"):
-        store.save(USER, before.model_copy(update={"pace": 0.8}))
+        store.save(USER, msgspec.structs.replace(before, pace=0.8))
     # ... and on every connection, so update's one retry fails as well
     monkeypatch.setattr(sqlite_module._Connection, "execute", full)
     with pytest.raises(StorageError, match="full"):
