@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+# \Z, not $: msgspec matches with re.search, where $ also matches before a trailing newline.
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
 Slug = Annotated[str, msgspec.Meta(pattern=SLUG_PATTERN)]
 Text = Annotated[str, msgspec.Meta(min_length=1)]
 """Non-empty text; data files pass through `stripped` first, so blank text is refused too."""

@@ -43,6 +43,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, ValidationError
 
+from skill.core.schema import SLUG_PATTERN
+
 CURRENT_VERSION = 2
 PACE_MIN, PACE_MAX = 0.75, 1.5
 MAX_FAVOURITES = 20
@@ -50,10 +52,8 @@ MAX_SESSIONS = 200
 SESSION_WINDOW_DAYS = 60
 SESSION_WINDOW_SECONDS = SESSION_WINDOW_DAYS * 86400.0
 
-# Same shape as the routine ids in data/routines (lowercase slug), bounded in length so that
-# no field can carry free text.
-# \Z, not $: msgspec matches with re.search, where $ also matches before a trailing newline.
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
+# Same shape as the routine ids in data/routines, bounded in length so that no field can carry
+# free text.
 RoutineId = Annotated[str, Meta(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
 # msgspec accepts inf and nan floats: a ge bound rejects nan, this le bound rejects inf.
 _FINITE_MAX = sys.float_info.max

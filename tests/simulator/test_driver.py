@@ -12,7 +12,14 @@ import pytest
 from skill.alexa.builder import default_skill, invoke
 from skill.envelopes import Session
 from skill.simulator.checks import check_response
-from skill.simulator.driver import ANSWER_DELAY, LISTEN_WINDOW, Simulator, SimulatorError, in_process, over_http
+from skill.simulator.driver import (
+    ANSWER_DELAY,
+    LISTEN_WINDOW,
+    Simulator,
+    SimulatorError,
+    in_process,
+    over_http,
+)
 
 
 def _sim(transport=None) -> tuple[Simulator, list[dict]]:
