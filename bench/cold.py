@@ -3,6 +3,7 @@ against the trivial ASK SDK skill's; and where the import time goes (python -X i
 
 from __future__ import annotations
 
+import compileall
 import json
 import subprocess
 import tempfile
@@ -108,6 +109,10 @@ def run(settings: Settings) -> Report:
     report = Report(NAME)
     runs = settings.pick(5, 15)
     env = bench_env(BACKCOACH_SKILL_ID=DEFAULT_APPLICATION, BACKCOACH_STORAGE="none")
+    # A deployed package carries byte code (pip compiles what it installs, as it did for the SDK
+    # here); without this, PYTHONDONTWRITEBYTECODE would make every child compile skill/ anew.
+    for package in ("skill", "bench"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         event = Path(tmp) / "launch.json"
         event.write_text(conversation()["launch"], encoding="utf-8")
@@ -148,7 +153,8 @@ def run(settings: Settings) -> Report:
     report.note(
         f"median of {runs} new processes each (interleaved, after one discarded run each): "
         "spawn -> first response line on stdout; same launch envelope; "
-        "BACKCOACH_STORAGE=none, BACKCOACH_SKILL_ID = the envelope's application id."
+        "BACKCOACH_STORAGE=none, BACKCOACH_SKILL_ID = the envelope's application id; "
+        "skill/ and bench/ byte-compiled first, as pip does for the SDK and the Lambda package."
     )
     report.note(
         f"  project : {ms(m)}  (inside the process: import {ms(median([i for i, _ in inside]))}, "

@@ -33,10 +33,9 @@ from typing import Annotated
 import bm25s
 import msgspec
 import numpy as np
-import yaml
 from rapidfuzz import fuzz, process
 
-from skill.core.paths import DATA_DIR, read_yaml
+from skill.core.paths import DATA_DIR, DataFileError, load_yaml
 from skill.core.schema import Slug, Text, describe_error, stripped
 
 MAX_ANSWER_WORDS = 45
@@ -115,7 +114,7 @@ def load_synonyms(path: Path | None = None) -> dict[str, str]:
     """Variant -> canonical phrase, from data/faq/synonyms.yaml (`canonical: [variants]`)."""
     path = path or DATA_DIR / "faq" / "synonyms.yaml"
     try:
-        raw = read_yaml(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path) or {}
         groups = raw["synonyms"]
         mapping: dict[str, str] = {}
         for canonical, variants in groups.items():
@@ -126,7 +125,9 @@ def load_synonyms(path: Path | None = None) -> dict[str, str]:
                     raise FaqError(f"{path}: '{variant}' is given for both '{mapping[key]}' and '{target}'")
                 if key:
                     mapping[key] = target
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from exc
+    except (KeyError, TypeError, AttributeError) as exc:
         raise FaqError(f"{path}: cannot be read: {exc}") from exc
     return mapping
 
@@ -193,9 +194,11 @@ def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) 
     """Read and validate the FAQ file; routine ids are checked when given."""
     path = path or DATA_DIR / "faq" / "en.yaml"
     try:
-        raw = read_yaml(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path)
         entries = msgspec.convert(stripped(raw["entries"]), tuple[Entry, ...])
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from exc
+    except (KeyError, TypeError) as exc:
         raise FaqError(f"{path}: cannot be read: {exc}") from exc
     except msgspec.ValidationError as exc:
         loc, message = describe_error(exc)

@@ -6,7 +6,7 @@ import random
 from functools import cache
 from pathlib import Path
 
-from skill.core.paths import DATA_DIR, read_yaml
+from skill.core.paths import DATA_DIR, DataFileError, load_yaml
 
 LOCALES_DIR = DATA_DIR / "locales"
 
@@ -16,7 +16,10 @@ class PhraseError(ValueError):
 
 
 def _read(path: Path) -> dict[str, tuple[str, ...]]:
-    raw = read_yaml(path.read_text(encoding="utf-8")) or {}
+    try:
+        raw = load_yaml(path) or {}
+    except DataFileError as exc:
+        raise PhraseError(str(exc)) from exc
     if not isinstance(raw, dict):
         raise PhraseError(f"{path}: expected a mapping of keys to phrasings")
     entries: dict[str, tuple[str, ...]] = {}

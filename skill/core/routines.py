@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-import yaml
 from msgspec import Meta
 
-from skill.core.paths import DATA_DIR, read_yaml
+from skill.core.paths import DATA_DIR, DataFileError, load_yaml
 from skill.core.schema import Slug, Text, describe_error, stripped
 
 
@@ -226,9 +225,9 @@ def _describe(path: Path, raw: Any, error: msgspec.ValidationError) -> str:
 def load_routine(path: Path) -> Routine:
     """Read and validate one routine file."""
     try:
-        raw = read_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RoutineError(f"{path}: cannot be read as YAML: {exc}") from exc
+        raw = load_yaml(path)
+    except DataFileError as exc:
+        raise RoutineError(str(exc)) from exc
     if not isinstance(raw, dict):
         raise RoutineError(f"{path}: expected a mapping of routine fields at the top level")
     try:

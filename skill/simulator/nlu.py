@@ -10,7 +10,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from skill import models
-from skill.core.paths import DATA_DIR, read_yaml
+from skill.core.paths import DATA_DIR, load_yaml
 from skill.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
 
@@ -77,7 +77,7 @@ class Understander:
     """Matches text against every sample utterance of a locale's model, most specific match first."""
 
     def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None) -> None:
-        alexa = alexa or read_yaml(ALEXA.read_text(encoding="utf-8"))
+        alexa = alexa or load_yaml(ALEXA)
         language = model["interactionModel"]["languageModel"]
         self.invocation = tokens(language["invocationName"])
         self.fillers = frozenset(alexa["fillers"])

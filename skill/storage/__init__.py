@@ -29,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
+from .factory import default_sqlite_path, store_from_env
 from .record import (
     CURRENT_VERSION,
     MAX_FAVOURITES,
@@ -297,17 +298,17 @@ def _merge_list(field: str, base: Any, desired: list[Any], current: list[Any]) -
     return sorted(merged)
 
 
-# Back ends (imported last: they build on the names above).
-from .factory import default_sqlite_path, store_from_env  # noqa: E402
-from .sqlite import SqliteStore  # noqa: E402
-
-
 def __getattr__(name: str) -> Any:
-    # DynamoStore pulls in boto3 (about 90 ms); load it only when someone asks for it.
+    # Back ends load when first asked for: DynamoStore pulls in boto3 (about 90 ms), SqliteStore
+    # sqlite3; a process that uses neither pays for neither.
     if name == "DynamoStore":
         from .dynamodb import DynamoStore
 
         return DynamoStore
+    if name == "SqliteStore":
+        from .sqlite import SqliteStore
+
+        return SqliteStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [

@@ -20,10 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .sqlite import SqliteStore
-
 if TYPE_CHECKING:
     from .dynamodb import DynamoStore
+    from .sqlite import SqliteStore
 
 KINDS = ("sqlite", "dynamodb", "none")
 FALLBACK_SQLITE_PATH = Path("/tmp/backcoach/memory.sqlite3")
@@ -64,6 +63,8 @@ def store_from_env(env: Mapping[str, str] | None = None) -> SqliteStore | Dynamo
         return None
     if kind == "sqlite":
         path = env.get("BACKCOACH_SQLITE_PATH", "").strip()
+        from .sqlite import SqliteStore  # sqlite3 loads only when SQLite is chosen
+
         return SqliteStore(Path(path).expanduser() if path else default_sqlite_path(env))
     if kind == "dynamodb":
         table = env.get("BACKCOACH_DYNAMODB_TABLE", "").strip()
