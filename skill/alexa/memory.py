@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -22,15 +21,14 @@ RESUME_DAYS = 7
 """An unfinished routine is offered again for this long."""
 
 
-@dataclass
-class Memory:
+class Memory(msgspec.Struct):
     """One user's record for this request; `available` is False when storage could not be reached."""
 
-    record: MemoryRecord = field(default_factory=MemoryRecord)
+    record: MemoryRecord = msgspec.field(default_factory=MemoryRecord)
     available: bool = False
     corrupt: bool = False
     forget: bool = False
-    loaded: dict[str, Any] = field(default_factory=dict)
+    loaded: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def saved_resume(self, library: Library, now: float) -> Resume | None:
         """The unfinished routine to offer, if it is recent and still exists."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.slu.entityresolution import StatusCode
@@ -29,8 +29,7 @@ MAX_REPEATABLE = 2000
 """Longest speech (SSML characters) kept for Repeat outside a routine; narration is replanned instead."""
 
 
-@dataclass
-class Turn:
+class Turn(msgspec.Struct):
     """What a handler needs for one request; built by the request interceptors."""
 
     state: PlayerState
@@ -38,7 +37,7 @@ class Turn:
     player: Player
     faq_source: Callable[[], Matcher]
     now: float
-    memory: Memory = field(default_factory=Memory)
+    memory: Memory = msgspec.field(default_factory=Memory)
     reset: Reset | None = None
 
     @property

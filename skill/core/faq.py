@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -137,19 +136,25 @@ class Normalizer:
 
     def __init__(self, synonyms: Mapping[str, str] | None = None) -> None:
         self.synonyms = dict(synonyms or {})
-        variants = sorted(self.synonyms, key=lambda v: (-len(v.split()), -len(v)))
-        self._pattern = (
-            re.compile(r"(?<![a-z0-9'])(" + "|".join(re.escape(v) for v in variants) + r")(?![a-z0-9'])")
-            if variants
-            else None
-        )
+        self._longest = max((len(variant.split()) for variant in self.synonyms), default=0)
 
     def tokens(self, text: str) -> list[str]:
         """Stemmed content words, in order, with synonyms replaced by their canonical phrase."""
-        joined = " ".join(words(text[:MAX_QUESTION_CHARS]))
-        if self._pattern is not None:
-            joined = self._pattern.sub(lambda m: self.synonyms[m.group(1)], joined)
-        return [_stem(w) for w in joined.split() if w not in STOPWORDS]
+        found = words(text[:MAX_QUESTION_CHARS])
+        replaced: list[str] = []
+        i = 0
+        while i < len(found):
+            # The longest variant starting at this word wins ("lower back pain" before "back pain").
+            for size in range(min(self._longest, len(found) - i), 0, -1):
+                canonical = self.synonyms.get(" ".join(found[i : i + size]))
+                if canonical is not None:
+                    replaced += canonical.split()
+                    i += size
+                    break
+            else:
+                replaced.append(found[i])
+                i += 1
+        return [_stem(w) for w in replaced if w not in STOPWORDS]
 
 
 def content(text: str) -> str:
@@ -217,8 +222,7 @@ def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) 
     return entries
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(msgspec.Struct, frozen=True):
     """The best entry for a question and how sure the matcher is (0 to 100), plus any red flag."""
 
     entry: Entry | None
@@ -291,6 +295,22 @@ SIMILARITY_CANDIDATES = 5
 held-out, out-of-scope and data phrasings exactly as ten did, in three quarters of the time."""
 
 
+def _term_scores(corpus: list[list[str]]) -> tuple[dict[str, int], np.ndarray]:
+    """Word -> row, and each word's BM25 score in every document (a dense table).
+
+    bm25s scores a query by adding its words' rows of a sparse table, a few numpy calls per
+    word; the FAQ is small enough to keep the table dense and add the rows in one call, which
+    gives the same sums (float32, added in word order) several times faster.
+    """
+    index = bm25s.BM25()
+    index.index(corpus, show_progress=False)
+    indptr, indices, data = (index.scores[key] for key in ("indptr", "indices", "data"))
+    table = np.zeros((len(indptr) - 1, len(corpus)), dtype=index.dtype)
+    for row in range(len(table)):
+        table[row, indices[indptr[row] : indptr[row + 1]]] = data[indptr[row] : indptr[row + 1]]
+    return {str(word): row for word, row in index.vocab_dict.items() if row < len(table)}, table
+
+
 class Matcher:
     """Ranks entries against a question with BM25 (bm25s) and phrasing similarity (rapidfuzz)."""
 
@@ -319,9 +339,8 @@ class Matcher:
         corpus = [
             [t for text in (entry.topic, *entry.questions, *entry.keywords) for t in norm(text)] for entry in entries
         ]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(corpus, show_progress=False)
-        self._vocab = {t for doc in corpus for t in doc}
+        self._term_ids, self._term_scores = _term_scores(corpus)
+        self._vocab = set(self._term_ids)
         self._words = [set(doc) for doc in corpus]
         self._answer_words = [set(norm(f"{entry.answer} {entry.more or ''}")) for entry in entries]
         # How telling each word is (BM25's idf, capped): words no entry uses count as much as the
@@ -365,23 +384,26 @@ class Matcher:
         barred = self._red.copy()
         for alert in alerts:
             barred[self._index[alert.id]] = False
-        lexical = np.where(barred, 0.0, self._bm25.get_scores(known))
-        top = float(lexical.max())
-        if top <= 0:
-            return Match(None, 0.0, urgent, f"nothing near '{query}'")
+        lexical = np.where(barred, 0.0, self._term_scores[[self._term_ids[t] for t in known]].sum(axis=0))
+        # Only BM25's best few can win: any other entry ranks no higher on either measure.
         candidates = np.argsort(-lexical)[:SIMILARITY_CANDIDATES]
-        similar = np.where(barred, 0.0, self._similarity(query, candidates[lexical[candidates] > 0]))
-        rank = BM25_WEIGHT * (lexical / top * 100) + (1 - BM25_WEIGHT) * similar
-        best = int(rank.argmax())
+        candidates = np.sort(candidates[lexical[candidates] > 0])  # entry order breaks ties
+        if not len(candidates):
+            return Match(None, 0.0, urgent, f"nothing near '{query}'")
+        top = float(lexical.max())
+        similar = self._similarity(query, candidates)
+        rank = BM25_WEIGHT * (lexical[candidates] / top * 100) + (1 - BM25_WEIGHT) * similar
+        pick = int(rank.argmax())
+        best = int(candidates[pick])
         entry = self.entries[best]
-        score = float(rank[best])
+        score = float(rank[pick])
         weights = [self._weight.get(t, self._unknown_weight) for t in tokens]
         covered = sum(w * self._credit(t, best) for t, w in zip(tokens, weights, strict=False)) / sum(weights)
         why = (
-            f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[best]:.0f}, "
+            f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[pick]:.0f}, "
             f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"
         )
-        if not self._accept(score, float(similar[best]), covered):
+        if not self._accept(score, float(similar[pick]), covered):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
         return Match(entry, min(score, 100.0), urgent, why)
@@ -397,22 +419,19 @@ class Matcher:
         return score >= self.threshold and similar >= MIN_SIMILARITY and covered >= MIN_COVERED
 
     def _similarity(self, query: str, entries: np.ndarray) -> np.ndarray:
-        """Per entry, the best similarity (0 to 100) of the question to one of its phrasings.
+        """For each of the given entries, the best similarity (0 to 100) of the question to one
+        of its phrasings.
 
         Only the entries BM25 ranks highest (and above zero) are scored: an entry sharing no
         rare word with the question cannot pass the coverage rule anyway, and skipping the
         rest keeps a question fast.
         """
-        similar = np.zeros(len(self.entries))
-        if not len(entries):
-            return similar
         spans = [(self._starts[i], self._ends[i]) for i in entries]
         choices = [c for start, end in spans for c in self._choices[start:end]]
         token_set = process.cdist([query], choices, scorer=fuzz.token_set_ratio)[0]
         plain = process.cdist([query], choices, scorer=fuzz.ratio)[0]
         offsets = np.cumsum([0] + [end - start for start, end in spans[:-1]])
-        similar[entries] = np.maximum.reduceat(0.5 * token_set + 0.5 * plain, offsets)
-        return similar
+        return np.maximum.reduceat(0.5 * token_set + 0.5 * plain, offsets).astype(np.float64)
 
     def _alerts(self, tokens: list[str]) -> list[Entry]:
         """The red-flag entries whose keywords the question contains, most specific match first."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+import msgspec
 
 from skill.core.phrases import Voice
 from skill.core.program import Dose, Program
@@ -25,12 +26,11 @@ class Verbosity(StrEnum):
     QUIET = "quiet"
 
 
-@dataclass(frozen=True, slots=True)
-class PlanOptions:
+class PlanOptions(msgspec.Struct, frozen=True):
     """Choices that shape what is said and when."""
 
     verbosity: Verbosity = Verbosity.FULL
-    rate: SpeechRate = field(default_factory=SpeechRate)
+    rate: SpeechRate = msgspec.field(default_factory=SpeechRate)
 
 
 class _Builder:

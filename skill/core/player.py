@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -110,11 +109,10 @@ def restore(raw: Any, library: Library) -> tuple[PlayerState, Reset | None]:
     return state, None
 
 
-@dataclass
-class Reply:
+class Reply(msgspec.Struct):
     """What to say: plain sentences and narration timelines, then a reprompt or the end."""
 
-    parts: list[str | Timeline] = field(default_factory=list)
+    parts: list[str | Timeline] = msgspec.field(default_factory=list)
     reprompt: str | None = None
     end: bool = False
 
@@ -124,8 +122,7 @@ class Reply:
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """Tunable timing: how fast the voice speaks and how long Alexa takes to start speaking."""
 
     rate: SpeechRate = SpeechRate()

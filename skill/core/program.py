@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from skill.core.routines import DOSE_LIMITS, Kind, Routine, Step
 
@@ -15,8 +17,7 @@ MIN_REPS = 3
 """Reps are never cut below half the written count, nor below this."""
 
 
-@dataclass(frozen=True, slots=True)
-class Dose:
+class Dose(msgspec.Struct, frozen=True):
     """How much of a step to do: active seconds, or reps at a tempo, times sets."""
 
     seconds: int | None
@@ -57,8 +58,7 @@ def paced(step: Step, pace: float) -> Dose:
     return replace(dose, seconds=min(high, max(low, step.floor_seconds if pace < 1 else low, seconds)))
 
 
-@dataclass(frozen=True, slots=True)
-class Program:
+class Program(msgspec.Struct, frozen=True):
     """A routine with a dose per step; None marks a step left out to fit a time budget."""
 
     routine: Routine

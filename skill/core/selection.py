@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from skill.core.routines import Area, Equipment, Library, Routine
 
@@ -25,8 +26,7 @@ def parse_duration(text: str | None) -> float | None:
     return total if total > 0 else None
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     """What the user asked for; any field may be missing."""
 
     routine: str | None = None
@@ -40,8 +40,7 @@ class Request:
         return not (self.routine or self.area or self.equipment or self.seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     """The routine to start (with an optional time budget), or the candidates to ask about."""
 
     routine: Routine | None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from skill.core.timeline import Segment, SegmentKind, Timeline
 
@@ -48,8 +49,7 @@ def speak(*bodies: str) -> str:
     return "<speak>" + " ".join(b for b in bodies if b) + "</speak>"
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+class Chunk(msgspec.Struct, frozen=True):
     """A run of whole steps that fits in one response."""
 
     steps: tuple[int, ...]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 _WORD = re.compile(r"[\w']+")
 _SENTENCE_END = re.compile(r"[.!?:;,]+(\s|$)")
 
 
-@dataclass(frozen=True, slots=True)
-class SpeechRate:
+class SpeechRate(msgspec.Struct, frozen=True):
     """Estimate of how long a voice takes to say a text; calibrate per voice."""
 
     words_per_second: float = 2.6
@@ -31,8 +31,7 @@ class SegmentKind(StrEnum):
     PAUSE = "pause"
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(msgspec.Struct, frozen=True):
     """One piece of the timeline, placed at its start offset in seconds."""
 
     kind: SegmentKind
@@ -51,8 +50,7 @@ class Segment:
         return self.start + self.duration
 
 
-@dataclass(frozen=True, slots=True)
-class Phase:
+class Phase(msgspec.Struct, frozen=True):
     """One side of one set of a step, with its active window (the timed work itself)."""
 
     step: int
@@ -65,8 +63,7 @@ class Phase:
     end: float
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(msgspec.Struct, frozen=True):
     """A place in a routine: a step, a phase in it, and seconds of active time already done."""
 
     step: int
@@ -74,8 +71,7 @@ class Position:
     elapsed: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Timeline:
+class Timeline(msgspec.Struct, frozen=True):
     """Segments in time order, the phases they cover, and the steps included."""
 
     segments: tuple[Segment, ...]
@@ -108,8 +104,7 @@ class Timeline:
         return self.marks().locate(elapsed)
 
 
-@dataclass(frozen=True, slots=True)
-class Marks:
+class Marks(msgspec.Struct, frozen=True):
     """Step spans and phases of a timeline: small enough to keep in a session."""
 
     duration: float

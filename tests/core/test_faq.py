@@ -15,6 +15,7 @@ from skill.core.faq import (
     FaqError,
     Match,
     Matcher,
+    Normalizer,
     default_matcher,
     load_entries,
     load_synonyms,
@@ -178,6 +179,25 @@ def test_synonyms_load_and_include_the_common_ones() -> None:
     assert synonyms["text neck"] == "tech neck"
     assert synonyms["pee"] == "bladder"
     assert synonyms["high temperature"] == "fever"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my lower back pain is bad", ["lumbar", "ach"]),  # the longest variant wins
+        ("back pain again", ["ach", "again"]),
+        ("the physio said rub it", ["physical", "therapy", "massag"]),
+        ("I can't feel my toes", ["numb", "toe"]),  # apostrophes stay inside words
+        ("lower back", ["lower", "back"]),  # only whole variants are replaced
+        ("", []),
+    ],
+)
+def test_normalizer_replaces_the_longest_synonym_at_each_word(text: str, expected: list[str]) -> None:
+    normalizer = Normalizer(
+        {"lower back pain": "lumbar ache", "back pain": "ache", "physio": "physical therapy",
+         "rub": "massage", "can't feel": "numb"}
+    )
+    assert normalizer.tokens(text) == expected
 
 
 def test_synonyms_with_two_meanings_are_refused(tmp_path: Path) -> None:
