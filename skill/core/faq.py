@@ -340,7 +340,6 @@ class Matcher:
             [t for text in (entry.topic, *entry.questions, *entry.keywords) for t in norm(text)] for entry in entries
         ]
         self._term_ids, self._term_scores = _term_scores(corpus)
-        self._vocab = set(self._term_ids)
         self._words = [set(doc) for doc in corpus]
         self._answer_words = [set(norm(f"{entry.answer} {entry.more or ''}")) for entry in entries]
         # How telling each word is (BM25's idf, capped): words no entry uses count as much as the
@@ -376,7 +375,7 @@ class Matcher:
         if not tokens:
             return Match(None, 0.0, urgent, "no topic words")
         query = " ".join(tokens)
-        known = [t for t in tokens if t in self._vocab]
+        known = [t for t in tokens if t in self._term_ids]
         if not known:
             return Match(None, 0.0, urgent, f"no known words in '{query}'")
         # Red-flag entries are reached only through their own keywords, never by resemblance:
@@ -431,6 +430,7 @@ class Matcher:
         token_set = process.cdist([query], choices, scorer=fuzz.token_set_ratio)[0]
         plain = process.cdist([query], choices, scorer=fuzz.ratio)[0]
         offsets = np.cumsum([0] + [end - start for start, end in spans[:-1]])
+        # rapidfuzz answers in float32; ranks are mixed in float64, as the thresholds were tuned.
         return np.maximum.reduceat(0.5 * token_set + 0.5 * plain, offsets).astype(np.float64)
 
     def _alerts(self, tokens: list[str]) -> list[Entry]:
