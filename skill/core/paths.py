@@ -40,12 +40,12 @@ def load_yaml(path: Path) -> Any:
             return data
     except (OSError, ValueError, TypeError):  # missing, unreadable or not ours: parse again
         pass
+    import yaml  # only now that the file must be parsed
+
     try:
         data = read_yaml(text)
-    except Exception as exc:  # yaml.YAMLError, without importing PyYAML up front
-        if type(exc).__module__.startswith("yaml"):
-            raise DataFileError(f"{path}: cannot be read as YAML: {exc}") from exc
-        raise
+    except yaml.YAMLError as exc:
+        raise DataFileError(f"{path}: cannot be read as YAML: {exc}") from exc
     _keep(cache, text, data)
     return data
 
