@@ -58,7 +58,7 @@ def _samples(model: dict[str, Any]) -> int:
 
 
 def run(settings: Settings) -> Report:
-    from skill import models
+    from skill import interaction_model as models
     from skill.simulator.nlu import Understander
 
     report = Report(NAME)

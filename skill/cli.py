@@ -75,7 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     """Regenerate interaction_models/<locale>.json from the source and the routines."""
-    from skill import models
+    from skill import interaction_model as models
 
     for path in models.write_all():
         print(f"wrote {path}")

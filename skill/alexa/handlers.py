@@ -171,6 +171,11 @@ class StartRoutineIntentHandler(_Intent):
             for spoken, resolved in ((spoken_routine, routine_id), (spoken_area, area_id), (spoken_equipment, equipment_id))
             if spoken and not resolved
         ]
+        # Words that resolved to nothing may still describe a red flag ("a routine for my numb legs").
+        for spoken in unknown:
+            match = turn.faq.match(spoken)
+            if match.urgent is not None:
+                return respond(handler_input, _answer(turn, match, spoken))
         request = Request(
             routine=routine_id,
             area=Area(area_id) if area_id in Area.__members__.values() else None,
@@ -445,12 +450,20 @@ class QuestionIntentHandler(_Intent):
     """A free-form question: the best quick answer, an honest "don't know", or a polite decline."""
 
     intent = "QuestionIntent"
+    slot_name = "query"
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
-        asked, _ = slot(handler_input, "query")
+        asked, _ = slot(handler_input, self.slot_name)
         asked = asked or ""
         return respond(handler_input, _answer(turn, turn.faq.match(asked), asked))
+
+
+class StatementIntentHandler(QuestionIntentHandler):
+    """Something said about the body ("I fell and my back hurts"): red flags first, then the best answer."""
+
+    intent = "StatementIntent"
+    slot_name = "statement"
 
 
 class TopicIntentHandler(_Intent):
@@ -461,8 +474,12 @@ class TopicIntentHandler(_Intent):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         spoken, topic_id = slot(handler_input, "topic")
-        asked = (topic_id or "").replace("_", " ") or spoken or ""
-        return respond(handler_input, _answer(turn, turn.faq.match(asked), asked))
+        spoken = spoken or ""
+        match = turn.faq.match(spoken)
+        if match.urgent is None:
+            asked = (topic_id or "").replace("_", " ") or spoken
+            match = turn.faq.match(asked)
+        return respond(handler_input, _answer(turn, match, spoken))
 
 
 class TellMeMoreIntentHandler(_Intent):
@@ -709,6 +726,7 @@ HANDLERS: tuple[type[AbstractRequestHandler], ...] = (
     ShorterIntentHandler,
     MoreDetailIntentHandler,
     QuestionIntentHandler,
+    StatementIntentHandler,
     TopicIntentHandler,
     TellMeMoreIntentHandler,
     AddFavouriteIntentHandler,

@@ -207,6 +207,28 @@ def cmd_dialog(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_nlu_eval(args: argparse.Namespace) -> int:
+    """Score annotation sets end to end; exit 1 when any category falls below its threshold."""
+    from skill.simulator.evaluation import EvaluationError, describe, evaluate
+
+    failed = False
+    for name in args.files:
+        try:
+            report = evaluate(Path(name), _transport(args), getattr(args, "locale", "en-US"))
+        except EvaluationError as exc:
+            print(f"backcoach: {exc}", file=sys.stderr)
+            return 2
+        for line in describe(report, misses=not args.quiet):
+            print(line)
+        for category in report.categories():
+            right, total = report.accuracy(category)
+            least = args.safety_threshold if category in ("red flags", "out of scope") else args.threshold
+            if total and right / total < least:
+                print(f"BELOW THRESHOLD: {report.name} {category} {right / total:.1%} < {least:.0%}")
+                failed = True
+    return 1 if failed else 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register talk, say, render and dialog on the main parser."""
     talk = sub.add_parser("talk", help="talk to the skill: type what you would say")
@@ -233,5 +255,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dialog.add_argument("files", nargs="+")
     dialog.add_argument("--url")
     dialog.set_defaults(func=cmd_dialog)
-    for parser in (talk, say, render):
+    evaluation = sub.add_parser("nlu-eval", help="score annotation sets (Amazon's NLU CSV format) end to end")
+    evaluation.add_argument("files", nargs="+", metavar="FILE.csv")
+    evaluation.add_argument("--threshold", type=float, default=0.0,
+                            help="least accuracy (0 to 1) for commands and questions; exit 1 below it")
+    evaluation.add_argument("--safety-threshold", type=float, default=1.0,
+                            help="least share of red flags given urgent advice and out-of-scope requests declined")
+    evaluation.add_argument("--quiet", action="store_true", help="figures only, no list of misses")
+    evaluation.add_argument("--url")
+    evaluation.set_defaults(func=cmd_nlu_eval)
+    for parser in (talk, say, render, evaluation):
         parser.add_argument("--locale", default=argparse.SUPPRESS, help="en-US (default), en-GB, en-CA, en-AU or en-IN")

@@ -77,6 +77,8 @@ def _check(expect: dict[str, Any], exchange: Exchange) -> str | None:
         got = summary["slots"].get(name)
         if got is None or str(wanted) not in (got["id"], got["value"]):
             return f"slot {name} is {got}, expected {wanted}"
+    if "answer" in expect and exchange.answer != expect["answer"]:
+        return f"answered by {exchange.answer!r}, expected the entry {expect['answer']!r}"
     if exchange.warnings:
         return "response broke Alexa limits: " + "; ".join(exchange.warnings)
     return None

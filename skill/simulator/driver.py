@@ -78,6 +78,13 @@ class Exchange:
         return ((self.response.get("response") or {}).get("outputSpeech") or {}).get("ssml", "")
 
     @property
+    def answer(self) -> str | None:
+        """The id of the quick-answer entry this response gave, if it gave one."""
+        player = (self.response.get("sessionAttributes") or {}).get("player") or {}
+        answer = player.get("answer")
+        return answer if isinstance(answer, str) and self.heard is not None else None
+
+    @property
     def end_session(self) -> bool:
         """Whether the skill ended the session."""
         return (self.response.get("response") or {}).get("shouldEndSession") is not False

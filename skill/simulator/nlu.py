@@ -9,12 +9,14 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from skill import models
+from skill import interaction_model as models
 from skill.core.paths import DATA_DIR, load_yaml
 from skill.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
+from skill.simulator.statistical import Classifier, Guess, cached
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
+CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
 FALLBACK = "AMAZON.FallbackIntent"
 MAX_SLOT_WORDS = 12
 FUZZY_RESOLUTION = 88
@@ -63,6 +65,8 @@ class Understanding:
     one_shot: bool = False
     """Said with the invocation ("ask back coach to ..."): opens a session if none is open."""
     explain: tuple[str, ...] = ()
+    tier: str = "exact"
+    """Which tier understood it: exact, statistical or fallback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ class Understander:
 
     def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None) -> None:
         alexa = alexa or load_yaml(ALEXA)
+        self.model, self.alexa = model, alexa
+        self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
         self.invocation = tokens(language["invocationName"])
         self.fillers = frozenset(alexa["fillers"])
@@ -96,10 +102,12 @@ class Understander:
                     table.setdefault(self._key(said), (value["id"], name))
             self.types[slot_type["name"]] = table
         self.root = _Node()
+        self.slot_kinds: dict[str, dict[str, str]] = {}
         self.intents: set[str] = set()
         for intent in language["intents"]:
             self.intents.add(intent["name"])
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
+            self.slot_kinds[intent["name"]] = kinds
             for sample in intent.get("samples", []):
                 self._add(intent["name"], sample, kinds)
         for name, phrases in alexa["built_in_intents"].items():
@@ -140,26 +148,70 @@ class Understander:
             found = self.match(" ".join(rest))
             return Understanding(
                 "IntentRequest", found.intent, found.slots, found.sample, found.score, True,
-                ("invocation with a request", *found.explain),
+                ("invocation with a request", *found.explain), found.tier,
             )
         return self.match(" ".join(words))
 
     def match(self, text: str) -> Understanding:
-        """The best intent for the text, or FallbackIntent when nothing matches."""
+        """The best intent for the text, in tiers: an exact sample, the statistical tier, then the fallback.
+
+        An exact match whose slots all resolve is taken at once. Otherwise the statistical tier
+        decides when it is confident enough for the model's fallback sensitivity; an exact match
+        that only fits with free text or an unknown slot value is the last resort, so "start a
+        routine with a tennis ball" is never heard as area = "start".
+        """
         words = [w for w in tokens(text) if w not in self.fillers]
         candidates = self._candidates(words, 0.0)
         trimmed = self._without_opener(words)
         if trimmed is not None:
             candidates += self._candidates(trimmed, 2.0)
-        candidates = [c for c in candidates if c.score > 0]
-        if not candidates:
-            return Understanding("IntentRequest", FALLBACK, explain=(f"no sample matches '{' '.join(words)}'",))
-        ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
-        best = ranked[0]
-        why = tuple(
-            f"{c.score:6.1f}  {c.intent:<26} '{c.sample}'  {self._show(c.slots)}" for c in ranked[:5]
+        ranked = sorted((c for c in candidates if c.score > 0), key=lambda c: c.score, reverse=True)
+        exact = tuple(f"{c.score:6.1f}  {c.intent:<26} '{c.sample}'  {self._show(c.slots)}" for c in ranked[:3])
+        best = ranked[0] if ranked else None
+        if best is not None and self._settled(best):
+            return Understanding("IntentRequest", best.intent, best.slots, best.sample, best.score,
+                                 explain=("tier: exact sample", *exact), tier="exact")
+        if not words:
+            return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
+        guess = self.classifier.guess(" ".join(words))
+        if guess.confident:
+            return Understanding("IntentRequest", guess.intent, guess.slots, None, guess.probability,
+                                 explain=self._profile("statistical", guess, words), tier="statistical")
+        if best is not None:
+            return Understanding("IntentRequest", best.intent, best.slots, best.sample, best.score,
+                                 explain=("tier: exact sample with free text or an unknown value", *exact,
+                                          *self._profile("statistical (not confident)", guess, words)), tier="exact")
+        return Understanding("IntentRequest", FALLBACK, explain=self._profile("fallback", guess, words), tier="fallback")
+
+    @property
+    def classifier(self) -> Classifier:
+        """The statistical tier, trained on first use (and cached on disk while the model is unchanged)."""
+        if self._classifier is None:
+            self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE)
+        return self._classifier
+
+    def _settled(self, candidate: _Candidate) -> bool:
+        """Whether an exact match needs no second opinion: every slot resolved, no free text."""
+        kinds = self.slot_kinds.get(candidate.intent, {})
+        return all(
+            (v.id is not None if v.slot_type else kinds.get(name) != "AMAZON.SearchQuery")
+            for name, v in candidate.slots.items()
         )
-        return Understanding("IntentRequest", best.intent, best.slots, best.sample, best.score, explain=why)
+
+    def _profile(self, tier: str, guess: Guess, words: list[str]) -> tuple[str, ...]:
+        """Lines shaped like Amazon's profile-nlu: the tier, the intents considered, the nearest sample, the slots."""
+        lines = [f"tier: {tier} (fallback sensitivity {self.classifier.sensitivity})", "considered intents:"]
+        lines += [f"  {score:5.3f}  {intent}" for intent, score in guess.ranked]
+        sample, similarity = self.classifier.nearest(guess.intent, " ".join(words))
+        if sample:
+            lines.append(f"nearest sample of {guess.intent}: '{sample}' (similarity {similarity:.0f})")
+        for name, span, said in guess.spans:
+            if span is None:
+                lines.append(f"slot {name} = '{said}'")
+            else:
+                how = "ER_SUCCESS_MATCH" if span.exact else "near match"
+                lines.append(f"slot {name} = '{said}' [words {span.start}-{span.end}] -> {span.id} ({how})")
+        return tuple(lines)
 
     # ----- internals --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from skill import models
+from skill import interaction_model as models
 from skill.alexa.handlers import HANDLERS
 from skill.core.phrases import LOCALES_DIR, Phrasebook
 from skill.core.player import Reset

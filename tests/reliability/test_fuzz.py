@@ -17,7 +17,7 @@ from ask_sdk_model import ResponseEnvelope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill import models
+from skill import interaction_model as models
 from skill.alexa.builder import InvalidEnvelope, build_skill, invoke
 from skill.envelopes import Session, SlotValue
 from skill.simulator.checks import check_response

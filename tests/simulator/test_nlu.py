@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 
-from skill import models
+from skill import interaction_model as models
 from skill.simulator.nlu import FALLBACK, Understander, understander
 from skill.simulator.numbers import parse_duration, parse_number
 

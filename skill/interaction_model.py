@@ -1,4 +1,4 @@
-"""Interaction models: ASK CLI JSON per locale, generated from interaction_models/source.yaml and the routines."""
+"""Interaction models: ASK CLI JSON per locale, expanded from the templates in interaction_models/source.yaml."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ PACKAGE_MODELS_DIR = DATA_DIR.parent / "skill-package" / "interactionModels" / "
 SOURCE = MODELS_DIR / "source.yaml"
 INVOCATION = "back coach"
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+SENSITIVITIES = ("LOW", "MEDIUM", "HIGH")
 # Words spelled differently outside the US; Alexa transcribes speech with the local spelling.
 COMMONWEALTH = {"favorite": "favourite", "favorites": "favourites", "color": "colour", "center": "centre"}
 
@@ -30,18 +31,41 @@ def _routine_type(library: Library) -> dict[str, Any]:
     values = []
     for routine in library:
         name = re.sub(r"[^a-z' ]+", " ", routine.title.lower()).strip()
-        synonyms = sorted({s.lower() for s in routine.synonyms} - {name})
+        synonyms = sorted({" ".join(re.sub(r"[^a-z' ]+", " ", s.lower()).split()) for s in routine.synonyms} - {name})
         values.append({"id": routine.id, "name": {"value": name, "synonyms": synonyms}})
     return {"name": "ROUTINE", "values": values}
 
 
-def build(locale: str, source: dict[str, Any] | None = None, library: Library | None = None) -> dict[str, Any]:
+def expand(source: dict[str, Any]) -> dict[str, list[str]]:
+    """Every intent's samples (en-US spelling), expanded from its templates and checked."""
+    from skill.model_templates import TemplateError, expand_intent, parse_rules
+
+    rules = parse_rules(source.get("rules") or {})
+    limit = int(source["max_samples"])
+    expanded: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for name, spec in source["intents"].items():
+        samples = expand_intent(name, list(spec.get("templates") or []), spec.get("slots") or {}, rules, limit)
+        for sample in samples:
+            if sample in owner:
+                raise TemplateError(f"'{sample}' is a sample of both {owner[sample]} and {name}")
+            owner[sample] = name
+        expanded[name] = samples
+    return expanded
+
+
+def build(locale: str, source: dict[str, Any] | None = None, library: Library | None = None,
+          samples: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """The interaction model document for one locale."""
     source = source or read_yaml(SOURCE.read_text(encoding="utf-8"))
     library = library or load_library()
+    samples = samples if samples is not None else expand(source)
+    sensitivity = source.get("fallback_sensitivity", "MEDIUM")
+    if sensitivity not in SENSITIVITIES:
+        raise ValueError(f"fallback_sensitivity must be one of {', '.join(SENSITIVITIES)}")
     intents = []
     for name, spec in source["intents"].items():
-        intent: dict[str, Any] = {"name": name, "samples": [_spell(s, locale) for s in spec.get("samples") or []]}
+        intent: dict[str, Any] = {"name": name, "samples": [_spell(s, locale) for s in samples[name]]}
         slots = spec.get("slots") or {}
         if slots:
             intent["slots"] = [{"name": slot, "type": kind} for slot, kind in slots.items()]
@@ -56,7 +80,13 @@ def build(locale: str, source: dict[str, Any] | None = None, library: Library | 
             for e in entries
         ]
         types.append({"name": type_name, "values": values})
-    return {"interactionModel": {"languageModel": {"invocationName": INVOCATION, "intents": intents, "types": types}}}
+    language = {
+        "invocationName": INVOCATION,
+        "modelConfiguration": {"fallbackIntentSensitivity": {"level": sensitivity}},
+        "intents": intents,
+        "types": types,
+    }
+    return {"interactionModel": {"languageModel": language}}
 
 
 def render(model: dict[str, Any]) -> str:
@@ -64,13 +94,18 @@ def render(model: dict[str, Any]) -> str:
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_all(directories: tuple[Path, ...] = (MODELS_DIR, PACKAGE_MODELS_DIR)) -> list[Path]:
-    """Regenerate every locale's model file, here and in the skill package; returns the paths written."""
+def render_all() -> dict[str, str]:
+    """Every locale's model text, expanding the templates once."""
     source = read_yaml(SOURCE.read_text(encoding="utf-8"))
     library = load_library()
+    samples = expand(source)
+    return {locale: render(build(locale, source, library, samples)) for locale in LOCALES}
+
+
+def write_all(directories: tuple[Path, ...] = (MODELS_DIR, PACKAGE_MODELS_DIR)) -> list[Path]:
+    """Regenerate every locale's model file, here and in the skill package; returns the paths written."""
     paths = []
-    for locale in LOCALES:
-        text = render(build(locale, source, library))
+    for locale, text in render_all().items():
         for directory in directories:
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / f"{locale}.json"

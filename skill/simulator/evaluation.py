@@ -1,0 +1,202 @@
+"""Understanding measured end to end: annotation sets in Amazon's NLU CSV format, through the simulator and the skill.
+
+A row is `utterance,referenceTimestamp,intent,slot[NAME]...`, as Amazon's NLU evaluation tool
+reads it, plus an optional `entry` column of our own for questions:
+
+* with no `entry`, the row passes when the simulator hears the intent and every slot column
+  (resolved id for custom types, ISO-8601 for durations; an empty cell means no such slot);
+* `entry: ID` passes when the skill's answer comes from that quick-answer entry;
+* `entry: urgent` passes when the response opens with a red-flag entry's urgent advice;
+* `entry: decline` passes when the skill gives no quick answer other than a polite refusal,
+  starts no routine, and raises no alarm.
+
+Every row runs in a fresh session opened with "open back coach", all in this process.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skill.core.faq import default_matcher
+from skill.envelopes import Session
+from skill.simulator.driver import Exchange, Simulator, Transport, in_process
+from skill.simulator.nlu import understander
+
+DECLINING_ENTRIES = frozenset({"no-diagnosis", "no-prescription", "are-you-a-doctor"})
+"""Entries that refuse politely: a request to diagnose or prescribe is declined by them."""
+URGENT, DECLINE = "urgent", "decline"
+_SLOT_COLUMN = re.compile(r"slot\[(\w+)\]")
+
+
+class EvaluationError(ValueError):
+    """An annotation file that cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One annotated utterance."""
+
+    utterance: str
+    intent: str
+    slots: dict[str, str]
+    entry: str | None
+    line: int
+
+
+@dataclass
+class Result:
+    """How one row went."""
+
+    row: Row
+    passed: bool
+    heard: str
+    got: str
+    tier: str
+    hint: str = ""
+
+
+@dataclass
+class Report:
+    """Every row's result, and the figures drawn from them."""
+
+    name: str
+    results: list[Result] = field(default_factory=list)
+
+    def category(self, result: Result) -> str:
+        entry = result.row.entry
+        if entry == URGENT:
+            return "red flags"
+        if entry == DECLINE:
+            return "out of scope"
+        return "questions" if entry else "commands"
+
+    def accuracy(self, category: str | None = None) -> tuple[int, int]:
+        """(passed, total), for one category or all rows."""
+        chosen = [r for r in self.results if category is None or self.category(r) == category]
+        return sum(r.passed for r in chosen), len(chosen)
+
+    def categories(self) -> list[str]:
+        return sorted({self.category(r) for r in self.results})
+
+
+def read(path: Path) -> list[Row]:
+    """The rows of an annotation CSV."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            table = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise EvaluationError(f"{path}: cannot be read: {exc}") from exc
+    if not table or [c.strip() for c in table[0][:3]] != ["utterance", "referenceTimestamp", "intent"]:
+        raise EvaluationError(f"{path}: the header must start utterance,referenceTimestamp,intent")
+    header = [c.strip() for c in table[0]]
+    slot_columns = {i: m.group(1) for i, c in enumerate(header) if (m := _SLOT_COLUMN.fullmatch(c))}
+    entry_column = header.index("entry") if "entry" in header else None
+    rows = []
+    for number, cells in enumerate(table[1:], 2):
+        if not cells or not "".join(cells).strip():
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        if not cells[0].strip() or not cells[2].strip():
+            raise EvaluationError(f"{path}:{number}: needs an utterance and an intent")
+        slots = {name: cells[i].strip() for i, name in slot_columns.items()}
+        entry = cells[entry_column].strip() or None if entry_column is not None else None
+        rows.append(Row(cells[0].strip(), cells[2].strip(), slots, entry, number))
+    return rows
+
+
+def _heard_slots(exchange: Exchange) -> dict[str, str]:
+    slots = exchange.summary()["request"]["slots"]
+    return {name: str(s["id"] or s["value"]) for name, s in slots.items() if s.get("value")}
+
+
+def _urgent(exchange: Exchange) -> bool:
+    speech = exchange.speech
+    return any(e.red_flag and speech.startswith(e.answer[:60]) for e in default_matcher().entries)
+
+
+def _started_routine(exchange: Exchange) -> bool:
+    player = (exchange.response.get("sessionAttributes") or {}).get("player") or {}
+    return bool(player.get("routine"))
+
+
+def _template_hint(row: Row) -> str:
+    """The utterance with its expected slot values marked, as a template would need to say it."""
+    text = " ".join(re.findall(r"[a-z0-9']+", row.utterance.lower()))
+    named = [name for name, value in row.slots.items() if value]
+    return f"{row.intent}: '{text}'" + (f" with {', '.join('{' + n + '}' for n in named)} marked" if named else "")
+
+
+def run_row(row: Row, transport: Transport, locale: str) -> Result:
+    """Say the row's utterance in a fresh, open session and judge the outcome."""
+    simulator = Simulator(transport, Session(locale=locale))
+    simulator.say("open back coach")
+    exchange = simulator.say(row.utterance)[-1]
+    heard = exchange.heard
+    intent = (heard.intent if heard is not None and heard.kind == "IntentRequest" else heard.kind if heard else "") or ""
+    tier = heard.tier if heard is not None else ""
+    if row.entry == URGENT:
+        passed = _urgent(exchange)
+        got = "urgent advice" if passed else f"{intent} -> {exchange.answer or exchange.speech[:60]!r}"
+    elif row.entry == DECLINE:
+        answered = exchange.answer
+        passed = not _urgent(exchange) and not _started_routine(exchange) and (answered is None or answered in DECLINING_ENTRIES)
+        got = "declined" if passed else f"{intent} -> {answered or exchange.speech[:60]!r}"
+    elif row.entry:
+        passed = exchange.answer == row.entry
+        got = f"{intent} -> {exchange.answer}"
+    else:
+        slots = _heard_slots(exchange)
+        wanted = {k: v for k, v in row.slots.items() if v}
+        named = set(row.slots)
+        passed = intent == row.intent and all(slots.get(k) == v for k, v in wanted.items()) and not (
+            {k for k in slots if k in named} - set(wanted)
+        )
+        got = intent + ("" if not slots else " " + " ".join(f"{k}={v}" for k, v in sorted(slots.items())))
+    hint = ""
+    if not passed:
+        nlu = understander(locale)
+        sample, similarity = nlu.classifier.nearest(row.intent, row.utterance)
+        hint = f"nearest sample of {row.intent}: '{sample}' ({similarity:.0f}); would need {_template_hint(row)}"
+    return Result(row, passed, intent, got, tier, hint)
+
+
+def evaluate(path: Path, transport: Transport | None = None, locale: str = "en-US") -> Report:
+    """Run every row of one annotation file."""
+    transport = transport or in_process()
+    report = Report(path.name)
+    for row in read(path):
+        report.results.append(run_row(row, transport, locale))
+    return report
+
+
+def describe(report: Report, misses: bool = True) -> list[str]:
+    """Accuracy per category and per intent, the confusions, and each miss with its hint."""
+    lines = [f"== {report.name}"]
+    for category in report.categories():
+        right, total = report.accuracy(category)
+        lines.append(f"{category:<13} {right:>4}/{total:<4} {right / total:6.1%}")
+    per_intent: dict[str, list[bool]] = {}
+    for result in report.results:
+        if report.category(result) == "commands":
+            per_intent.setdefault(result.row.intent, []).append(result.passed)
+    if per_intent:
+        lines.append("per intent:")
+        for intent, outcomes in sorted(per_intent.items()):
+            lines.append(f"  {intent:<28} {sum(outcomes):>3}/{len(outcomes):<3} {sum(outcomes) / len(outcomes):6.1%}")
+    confusions = Counter(
+        (r.row.intent, r.heard) for r in report.results if not r.passed and report.category(r) == "commands" and r.heard != r.row.intent
+    )
+    if confusions:
+        lines.append("confusions (expected -> heard):")
+        lines += [f"  {count:>3}  {a} -> {b}" for (a, b), count in confusions.most_common()]
+    if misses:
+        for r in report.results:
+            if not r.passed:
+                expected = r.row.entry or " ".join([r.row.intent, *(f"{k}={v}" for k, v in r.row.slots.items() if v)])
+                lines.append(f"MISS line {r.row.line}: {r.row.utterance!r}: expected {expected}, got {r.got} [{r.tier}]")
+                lines.append(f"     {r.hint}")
+    return lines

@@ -1,0 +1,345 @@
+"""The simulator's statistical tier: an intent classifier and slot finder trained on the model's samples.
+
+Like snips-nlu's probabilistic parser, and as a stand-in for Alexa's own statistical understanding:
+
+* Training text is every sample of the interaction model with its slots filled in (custom
+  values and synonyms in turn, a few durations, stand-ins for free text), plus Amazon's usual
+  phrases for the built-in intents. AMAZON.FallbackIntent's out-of-domain samples are the
+  explicit "none" class.
+* Before classifying, known slot values are replaced by their type ("start the ROUTINE"), in
+  training and when understanding, so the classifier learns carrier words, not values.
+* Features are TF-IDF word 1-2-grams of that text and character 2-4-grams of the raw text; the
+  classifier is a linear SVM (scikit-learn; it trains in a third of a second, a logistic
+  regression in seconds), and a softmax over its margins sets the confidence.
+* Slots are found by longest match of values and synonyms (rapidfuzz for near misses), the
+  number and duration parsers, and, for AMAZON.SearchQuery, the words after the longest carrier
+  phrase of the intent's samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import pickle
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from skill.envelopes import SlotValue
+from skill.simulator.numbers import parse_duration
+
+FALLBACK = "AMAZON.FallbackIntent"
+CACHE_VERSION = "1"
+"""Change when the features or training change, so cached classifiers are rebuilt."""
+FUZZY_SPAN = 90
+"""Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
+DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
+MAX_SPAN = 8
+TEMPERATURE = 4.0
+"""Sharpness of the softmax that turns the SVM's margins into confidences."""
+SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
+"""fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words with apostrophes kept, punctuation dropped."""
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)*", text.lower().replace("\u2019", "'"))
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A slot value found in the words: where, which type, and what it resolves to."""
+
+    start: int
+    end: int
+    kind: str
+    id: str | None
+    name: str
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """The statistical tier's reading of an utterance."""
+
+    intent: str
+    probability: float
+    ranked: tuple[tuple[str, float], ...]
+    slots: dict[str, SlotValue]
+    spans: tuple[tuple[str, Span | None, str], ...] = ()
+    """(slot name, span or None for free text, the words) for explaining."""
+    confident: bool = True
+
+
+@dataclass
+class Gazetteer:
+    """Every custom slot value and synonym, by its words, for longest-match lookup."""
+
+    articles: frozenset[str]
+    table: dict[str, dict[tuple[str, ...], tuple[str, str]]] = field(default_factory=dict)
+    longest: int = 1
+
+    @classmethod
+    def of(cls, types: list[dict[str, Any]], articles: frozenset[str]) -> Gazetteer:
+        gazetteer = cls(articles)
+        for slot_type in types:
+            entries: dict[tuple[str, ...], tuple[str, str]] = {}
+            for value in slot_type["values"]:
+                name = value["name"]["value"]
+                for said in (name, *value["name"].get("synonyms", [])):
+                    key = tuple(w for w in words_of(said) if w not in articles)
+                    if key:
+                        entries.setdefault(key, (value["id"], name))
+                        gazetteer.longest = max(gazetteer.longest, len(key))
+            gazetteer.table[slot_type["name"]] = entries
+        return gazetteer
+
+    def spans(self, words: list[str], kinds: set[str] | None = None, fuzzy: bool = True) -> list[Span]:
+        """Non-overlapping slot values, longest first, then leftmost."""
+        found: list[Span] = []
+        for start in range(len(words)):
+            if words[start] in self.articles:
+                continue
+            for end in range(min(len(words), start + MAX_SPAN), start, -1):
+                key = tuple(w for w in words[start:end] if w not in self.articles)
+                if not key or words[end - 1] in self.articles:
+                    continue
+                for kind, entries in self.table.items():
+                    if kinds is not None and kind not in kinds:
+                        continue
+                    hit = entries.get(key)
+                    if hit is not None:
+                        found.append(Span(start, end, kind, hit[0], hit[1], True))
+        if fuzzy:
+            found += self._near(words, kinds)
+        chosen: list[Span] = []
+        taken: set[int] = set()
+        for span in sorted(found, key=lambda s: (not s.exact, -(s.end - s.start), s.start)):
+            positions = set(range(span.start, span.end))
+            if not positions & taken:
+                chosen.append(span)
+                taken |= positions
+        return sorted(chosen, key=lambda s: s.start)
+
+    def _near(self, words: list[str], kinds: set[str] | None) -> list[Span]:
+        near: list[Span] = []
+        for kind, entries in self.table.items():
+            if kinds is not None and kind not in kinds:
+                continue
+            keys = {" ".join(k): k for k in entries if len(" ".join(k)) >= 6}
+            for size in range(2, min(self.longest, len(words)) + 1):
+                for start in range(len(words) - size + 1):
+                    text = " ".join(w for w in words[start : start + size] if w not in self.articles)
+                    if len(text) < 6:
+                        continue
+                    hit = process.extractOne(text, keys.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_SPAN)
+                    if hit is not None:
+                        value = entries[keys[hit[0]]]
+                        near.append(Span(start, start + size, kind, value[0], value[1], False))
+        return near
+
+
+def _durations(words: list[str]) -> list[tuple[int, int, str]]:
+    """Spans that parse as a duration, longest first."""
+    found = []
+    for start in range(len(words)):
+        for end in range(min(len(words), start + 6), start, -1):
+            value = parse_duration(" ".join(words[start:end]))
+            if value is not None:
+                found.append((start, end, value))
+                break
+    return sorted(found, key=lambda f: -(f[1] - f[0]))
+
+
+class Classifier:
+    """Intent probabilities for an utterance, and its slots, learned from an interaction model."""
+
+    def __init__(self, model: dict[str, Any], alexa: dict[str, Any]) -> None:
+        language = model["interactionModel"]["languageModel"]
+        self.articles = frozenset(alexa["articles"])
+        self.fillers = frozenset(alexa["fillers"])
+        self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
+        self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
+        self.slot_kinds: dict[str, dict[str, str]] = {}
+        self.samples: dict[str, list[str]] = {}
+        self.carriers: dict[str, list[list[str]]] = {}
+        for intent in language["intents"]:
+            name = intent["name"]
+            kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
+            self.slot_kinds[name] = kinds
+            self.samples[name] = list(intent.get("samples", []))
+            for sample in intent.get("samples", []):
+                slot_names = _SLOT.findall(sample)
+                if slot_names and kinds.get(slot_names[0]) == "AMAZON.SearchQuery":
+                    self.carriers.setdefault(name, []).append(words_of(sample.split("{")[0]))
+        for name, phrases in alexa["built_in_intents"].items():
+            if name in self.samples:
+                self.samples[name] += list(phrases)
+        for carriers in self.carriers.values():
+            carriers.sort(key=len, reverse=True)
+        self._fit(alexa.get("search_query_examples") or ["something"])
+
+    # ----- training ------------------------------------------------------------------
+
+    def _fill(self, sample: str, kinds: dict[str, str], picks: dict[str, itertools.cycle]) -> str:
+        def value(match: re.Match) -> str:
+            kind = kinds.get(match.group(1), "AMAZON.SearchQuery")
+            return next(picks[kind]) if kind in picks else next(picks["AMAZON.SearchQuery"])
+
+        return _SLOT.sub(value, sample)
+
+    def _fit(self, free_text: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+        from sklearn.pipeline import FeatureUnion, make_pipeline
+
+        picks: dict[str, itertools.cycle] = {
+            kind: itertools.cycle([" ".join(k) for k in sorted(entries)]) for kind, entries in self.gazetteer.table.items()
+        }
+        picks["AMAZON.DURATION"] = itertools.cycle(DURATION_EXAMPLES)
+        picks["AMAZON.NUMBER"] = itertools.cycle(["three", "ten", "two"])
+        picks["AMAZON.SearchQuery"] = itertools.cycle(free_text)
+        texts, labels = [], []
+        for intent, samples in self.samples.items():
+            kinds = self.slot_kinds.get(intent, {})
+            for sample in samples:
+                fills = 3 if _SLOT.search(sample) else 1
+                for _ in range(fills):
+                    texts.append(self.features_text(self._fill(sample, kinds, picks)))
+                    labels.append(intent)
+        word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^ ]+", sublinear_tf=True, preprocessor=_delex)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, preprocessor=_raw)
+        self.pipeline = make_pipeline(
+            FeatureUnion([("words", word), ("chars", chars)]),
+            LinearSVC(C=1.0),
+        )
+        self.pipeline.fit(texts, labels)
+        self.classes = [str(c) for c in self.pipeline.classes_]
+
+    def features_text(self, text: str) -> str:
+        """'raw words<TAB>delexicalised words', the two views the features read."""
+        words = [w for w in words_of(text) if w not in self.fillers]
+        marks: dict[int, tuple[int, str]] = {}
+        taken: set[int] = set()
+        for start, end, _ in _durations(words):
+            if not taken & set(range(start, end)):
+                marks[start] = (end, "AMAZON.DURATION")
+                taken |= set(range(start, end))
+        for span in self.gazetteer.spans(words, fuzzy=False):
+            if not taken & set(range(span.start, span.end)):
+                marks[span.start] = (span.end, span.kind)
+                taken |= set(range(span.start, span.end))
+        delex: list[str] = []
+        at = 0
+        while at < len(words):
+            if at in marks:
+                end, kind = marks[at]
+                delex.append(kind)
+                at = end
+            else:
+                delex.append(words[at])
+                at += 1
+        return " ".join(words) + "\t" + " ".join(delex)
+
+    # ----- understanding -------------------------------------------------------------
+
+    def guess(self, text: str) -> Guess:
+        """The most likely intent with its slots, and whether it passes the fallback sensitivity."""
+        features = self.features_text(text)
+        scores = self.pipeline.decision_function([features])[0]
+        # A linear SVM gives margins, not probabilities; a softmax over them ranks the same way
+        # and gives a 0-to-1 confidence the fallback sensitivity can be set against.
+        exp = [math.exp(TEMPERATURE * (float(s) - float(max(scores)))) for s in scores]
+        probabilities = [e / sum(exp) for e in exp]
+        ranked = sorted(zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda p: -p[1])
+        top, runner = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
+        least, margin = SENSITIVITY.get(self.sensitivity, SENSITIVITY["MEDIUM"])
+        confident = top[0] != FALLBACK and top[1] >= least and top[1] - runner[1] >= margin
+        words = [w for w in words_of(text) if w not in self.fillers]
+        slots, spans = self.slots(top[0], words)
+        return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident)
+
+    def slots(self, intent: str, words: list[str]) -> tuple[dict[str, SlotValue], tuple[tuple[str, Span | None, str], ...]]:
+        """The intent's slots found in the words."""
+        kinds = self.slot_kinds.get(intent, {})
+        slots: dict[str, SlotValue] = {}
+        shown: list[tuple[str, Span | None, str]] = []
+        for name, kind in kinds.items():
+            if kind == "AMAZON.SearchQuery":
+                rest = self._after_carrier(intent, words)
+                if rest:
+                    slots[name] = SlotValue(" ".join(rest))
+                    shown.append((name, None, " ".join(rest)))
+        by_kind = {kind: name for name, kind in kinds.items()}
+        custom = {k for k in by_kind if k in self.gazetteer.table}
+        if custom:
+            for span in self.gazetteer.spans(words, custom):
+                name = by_kind[span.kind]
+                if name not in slots:
+                    said = " ".join(w for w in words[span.start : span.end])
+                    slots[name] = SlotValue(said, span.id, span.kind)
+                    shown.append((name, span, said))
+        if "AMAZON.DURATION" in by_kind:
+            for start, end, value in _durations(words):
+                name = by_kind["AMAZON.DURATION"]
+                if name not in slots:
+                    slots[name] = SlotValue(value)
+                    shown.append((name, None, " ".join(words[start:end])))
+        return slots, tuple(shown)
+
+    def _after_carrier(self, intent: str, words: list[str]) -> list[str]:
+        for carrier in self.carriers.get(intent, []):
+            for skip in range(0, 3):  # a few words before the carrier ("okay so what ...")
+                if words[skip : skip + len(carrier)] == carrier and len(words) > skip + len(carrier):
+                    return words[skip + len(carrier) :]
+        return words
+
+    def nearest(self, intent: str, text: str) -> tuple[str, float]:
+        """The intent's sample most like the text, with its similarity (0 to 100)."""
+        delex = self.features_text(text).split("\t")[1]
+        choices = [_SLOT.sub(lambda m: self._kind_of(intent, m.group(1)), s) for s in self.samples.get(intent, [])]
+        if not choices:
+            return "", 0.0
+        hit = process.extractOne(delex, choices, scorer=fuzz.ratio)
+        return self.samples[intent][hit[2]], float(hit[1])
+
+    def _kind_of(self, intent: str, slot: str) -> str:
+        return self.slot_kinds.get(intent, {}).get(slot, "AMAZON.SearchQuery")
+
+
+def _raw(text: str) -> str:
+    return text.split("\t")[0]
+
+
+def _delex(text: str) -> str:
+    return text.split("\t")[-1]
+
+
+def cached(model: dict[str, Any], alexa: dict[str, Any], directory: Path) -> Classifier:
+    """The classifier for a model, from a pickle in `directory` while the model is unchanged."""
+    key = hashlib.sha256(
+        (CACHE_VERSION + repr(sorted(alexa.items())) + repr(model)).encode()
+    ).hexdigest()[:16]
+    path = directory / f"classifier-{key}.pickle"
+    try:
+        with path.open("rb") as handle:
+            found = pickle.load(handle)
+        if isinstance(found, Classifier):
+            return found
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    classifier = Classifier(model, alexa)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(classifier, handle)
+        temporary.replace(path)
+    except OSError:
+        pass
+    return classifier
