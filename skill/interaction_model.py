@@ -36,12 +36,16 @@ def _routine_type(library: Library) -> dict[str, Any]:
     return {"name": "ROUTINE", "values": values}
 
 
-def expand(source: dict[str, Any]) -> dict[str, list[str]]:
-    """Every intent's samples (en-US spelling), expanded from its templates and checked."""
+def expand(source: dict[str, Any], limit: int | None = None) -> dict[str, list[str]]:
+    """Every intent's samples (en-US spelling), expanded from its templates and checked.
+
+    At most the source's `max_samples` per intent go into a model; the simulator's statistical
+    tier learns from a larger expansion (`limit`).
+    """
     from skill.model_templates import TemplateError, expand_intent, parse_rules
 
     rules = parse_rules(source.get("rules") or {})
-    limit = int(source["max_samples"])
+    limit = limit or int(source["max_samples"])
     expanded: dict[str, list[str]] = {}
     owner: dict[str, str] = {}
     for name, spec in source["intents"].items():
@@ -87,6 +91,12 @@ def build(locale: str, source: dict[str, Any] | None = None, library: Library | 
         "types": types,
     }
     return {"interactionModel": {"languageModel": language}}
+
+
+def training_samples(locale: str, limit: int) -> dict[str, list[str]]:
+    """Up to `limit` expansions per intent in the locale's spelling, for the simulator to learn from."""
+    source = read_yaml(SOURCE.read_text(encoding="utf-8"))
+    return {name: [_spell(s, locale) for s in samples] for name, samples in expand(source, limit).items()}
 
 
 def render(model: dict[str, Any]) -> str:

@@ -81,7 +81,7 @@ def parse_rules(raw: Mapping[str, str]) -> dict[str, Sentence]:
 
 
 def expand_template(template: str, rules: Mapping[str, Sentence], seed: str) -> list[str]:
-    """A template's expansions: all of them when few, else a seeded sample; deterministic either way."""
+    """A template's expansions, shortest first: all of them when few, else a seeded sample; deterministic either way."""
     try:
         sentence = parse_sentence(template)
         possible = _count(sentence.expression, rules)
@@ -93,10 +93,11 @@ def expand_template(template: str, rules: Mapping[str, Sentence], seed: str) -> 
         raise TemplateError(f"template '{template}': {exc}") from exc
     if possible <= DRAWS_PER_TEMPLATE:
         found = {_clean(s) for s in sample_expression(sentence.expression, expansion_rules=dict(rules), expand_lists=False)}
-        return sorted(found - {""}, key=lambda s: _seed(seed, s))
-    rng = random.Random(_seed(seed, template))
-    drawn = dict.fromkeys(_clean(_walk(sentence.expression, rules, rng)) for _ in range(DRAWS_PER_TEMPLATE))
-    return [s for s in drawn if s]
+    else:
+        rng = random.Random(_seed(seed, template))
+        found = {_clean(_walk(sentence.expression, rules, rng)) for _ in range(DRAWS_PER_TEMPLATE)}
+    # Shortest first, so each template's plainest forms survive the cap; a hashed order within a length.
+    return sorted(found - {""}, key=lambda s: (len(s.split()), _seed(seed, s)))
 
 
 def round_robin(lists: Iterable[list[str]], limit: int) -> list[str]:

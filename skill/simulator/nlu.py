@@ -17,6 +17,8 @@ from skill.simulator.statistical import Classifier, Guess, cached
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
+TRAINING_SAMPLES = 1500
+"""Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
 FALLBACK = "AMAZON.FallbackIntent"
 MAX_SLOT_WORDS = 12
 FUZZY_RESOLUTION = 88
@@ -80,9 +82,10 @@ class _Candidate:
 class Understander:
     """Matches text against every sample utterance of a locale's model, most specific match first."""
 
-    def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None) -> None:
+    def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None,
+                 free_text: dict[str, list[str]] | None = None, training: dict[str, list[str]] | None = None) -> None:
         alexa = alexa or load_yaml(ALEXA)
-        self.model, self.alexa = model, alexa
+        self.model, self.alexa, self.free_text, self.training = model, alexa, free_text, training
         self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
         self.invocation = tokens(language["invocationName"])
@@ -187,7 +190,7 @@ class Understander:
     def classifier(self) -> Classifier:
         """The statistical tier, trained on first use (and cached on disk while the model is unchanged)."""
         if self._classifier is None:
-            self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE)
+            self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.free_text, self.training)
         return self._classifier
 
     def _settled(self, candidate: _Candidate) -> bool:
@@ -334,7 +337,29 @@ class Understander:
         return None
 
 
+STATEMENT_OPENERS = frozenset("i i've i'm i'd my both there's it's it this that since after".split())
+
+
+def faq_free_text() -> dict[str, list[str]]:
+    """Stand-ins for the question and statement slots: the FAQ's phrasings without their first word.
+
+    A real speaker's understanding knows how questions and statements are shaped from far more
+    than one skill's samples; the FAQ's phrasings give the statistical tier that sense.
+    """
+    from skill.core.faq import load_entries
+
+    query: list[str] = []
+    statement: list[str] = []
+    for entry in load_entries():
+        for phrasing in entry.questions:
+            words = tokens(phrasing)
+            if len(words) > 2:
+                (statement if words[0] in STATEMENT_OPENERS else query).append(" ".join(words[1:]))
+    return {"query": query, "statement": statement}
+
+
 @cache
 def understander(locale: str = "en-US") -> Understander:
     """The understander for a locale's stored interaction model, built once."""
-    return Understander(models.load(locale))
+    return Understander(models.load(locale), free_text=faq_free_text(),
+                        training=models.training_samples(locale, TRAINING_SAMPLES))

@@ -26,12 +26,22 @@ def parse_number(words: list[str]) -> float | None:
     if len(words) == 1 and re.fullmatch(r"\d+(\.\d+)?", words[0]):
         return float(words[0])
     total, current, seen = 0, 0, False
+    last = ""
     for index, word in enumerate(words):
+        # "one two" or "twenty thirty" is two numbers, not one: a unit follows only a ten or a
+        # scale, a ten only a scale.
         if word in UNITS:
+            if last in ("unit",) or (last == "ten" and UNITS[word] >= 10):
+                return None
             current += UNITS[word]
+            last = "unit"
         elif word in TENS:
+            if last in ("unit", "ten"):
+                return None
             current += TENS[word]
+            last = "ten"
         elif word in SCALES:
+            last = "scale"
             current = max(current, 1) * SCALES[word]
             if SCALES[word] >= 1000:
                 total, current = total + current, 0

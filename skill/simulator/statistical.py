@@ -39,6 +39,8 @@ FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
 MAX_SPAN = 8
+SLOTLESS_LEAST = 0.8
+"""Least confidence for an intent with slots when none of its slots was heard."""
 TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
@@ -61,6 +63,8 @@ class Span:
     id: str | None
     name: str
     exact: bool
+    size: int = 0
+    """Words in the value or synonym matched: the longest known name wins, exact before near."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +118,12 @@ class Gazetteer:
                         continue
                     hit = entries.get(key)
                     if hit is not None:
-                        found.append(Span(start, end, kind, hit[0], hit[1], True))
+                        found.append(Span(start, end, kind, hit[0], hit[1], True, len(key)))
         if fuzzy:
             found += self._near(words, kinds)
         chosen: list[Span] = []
         taken: set[int] = set()
-        for span in sorted(found, key=lambda s: (not s.exact, -(s.end - s.start), s.start)):
+        for span in sorted(found, key=lambda s: (-s.size, not s.exact, s.end - s.start, s.start)):
             positions = set(range(span.start, span.end))
             if not positions & taken:
                 chosen.append(span)
@@ -140,7 +144,7 @@ class Gazetteer:
                     hit = process.extractOne(text, keys.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_SPAN)
                     if hit is not None:
                         value = entries[keys[hit[0]]]
-                        near.append(Span(start, start + size, kind, value[0], value[1], False))
+                        near.append(Span(start, start + size, kind, value[0], value[1], False, len(keys[hit[0]])))
         return near
 
 
@@ -159,9 +163,13 @@ def _durations(words: list[str]) -> list[tuple[int, int, str]]:
 class Classifier:
     """Intent probabilities for an utterance, and its slots, learned from an interaction model."""
 
-    def __init__(self, model: dict[str, Any], alexa: dict[str, Any]) -> None:
+    def __init__(self, model: dict[str, Any], alexa: dict[str, Any], free_text: dict[str, list[str]] | None = None,
+                 training: dict[str, list[str]] | None = None) -> None:
+        """`free_text` gives stand-ins for each SearchQuery slot by name (alexa.yaml's examples fill the
+        rest); `training` gives more samples per intent than the model holds, to learn from."""
         language = model["interactionModel"]["languageModel"]
         self.articles = frozenset(alexa["articles"])
+        self.examples = list(alexa.get("search_query_examples") or ["something"])
         self.fillers = frozenset(alexa["fillers"])
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
@@ -173,27 +181,32 @@ class Classifier:
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
             self.slot_kinds[name] = kinds
             self.samples[name] = list(intent.get("samples", []))
-            for sample in intent.get("samples", []):
-                slot_names = _SLOT.findall(sample)
-                if slot_names and kinds.get(slot_names[0]) == "AMAZON.SearchQuery":
-                    self.carriers.setdefault(name, []).append(words_of(sample.split("{")[0]))
         for name, phrases in alexa["built_in_intents"].items():
             if name in self.samples:
                 self.samples[name] += list(phrases)
-        for carriers in self.carriers.values():
-            carriers.sort(key=len, reverse=True)
-        self._fit(alexa.get("search_query_examples") or ["something"])
+        learn = {name: [*dict.fromkeys([*(training or {}).get(name, []), *samples])] for name, samples in self.samples.items()}
+        for name, samples in learn.items():
+            for sample in samples:
+                slot_names = _SLOT.findall(sample)
+                if slot_names and self.slot_kinds[name].get(slot_names[0]) == "AMAZON.SearchQuery":
+                    self.carriers.setdefault(name, []).append(words_of(sample.split("{")[0]))
+        for name, carriers in self.carriers.items():
+            self.carriers[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
+        self._fit(free_text or {}, learn)
 
     # ----- training ------------------------------------------------------------------
 
     def _fill(self, sample: str, kinds: dict[str, str], picks: dict[str, itertools.cycle]) -> str:
         def value(match: re.Match) -> str:
-            kind = kinds.get(match.group(1), "AMAZON.SearchQuery")
+            name = match.group(1)
+            kind = kinds.get(name, "AMAZON.SearchQuery")
+            if kind == "AMAZON.SearchQuery":
+                return next(picks.get(f"query:{name}", picks["AMAZON.SearchQuery"]))
             return next(picks[kind]) if kind in picks else next(picks["AMAZON.SearchQuery"])
 
         return _SLOT.sub(value, sample)
 
-    def _fit(self, free_text: list[str]) -> None:
+    def _fit(self, free_text: dict[str, list[str]], learn: dict[str, list[str]]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
         from sklearn.pipeline import FeatureUnion, make_pipeline
@@ -203,12 +216,15 @@ class Classifier:
         }
         picks["AMAZON.DURATION"] = itertools.cycle(DURATION_EXAMPLES)
         picks["AMAZON.NUMBER"] = itertools.cycle(["three", "ten", "two"])
-        picks["AMAZON.SearchQuery"] = itertools.cycle(free_text)
+        picks["AMAZON.SearchQuery"] = itertools.cycle(self.examples)
+        for name, texts in free_text.items():
+            if texts:
+                picks[f"query:{name}"] = itertools.cycle([*texts, *self.examples])
         texts, labels = [], []
-        for intent, samples in self.samples.items():
+        for intent, samples in learn.items():
             kinds = self.slot_kinds.get(intent, {})
             for sample in samples:
-                fills = 3 if _SLOT.search(sample) else 1
+                fills = (6 if kinds.get(_SLOT.findall(sample)[0]) == "AMAZON.SearchQuery" else 3) if _SLOT.search(sample) else 1
                 for _ in range(fills):
                     texts.append(self.features_text(self._fill(sample, kinds, picks)))
                     labels.append(intent)
@@ -262,6 +278,11 @@ class Classifier:
         confident = top[0] != FALLBACK and top[1] >= least and top[1] - runner[1] >= margin
         words = [w for w in words_of(text) if w not in self.fillers]
         slots, spans = self.slots(top[0], words)
+        kinds = set(self.slot_kinds.get(top[0], {}).values())
+        if kinds and "AMAZON.SearchQuery" not in kinds and not slots and top[1] < SLOTLESS_LEAST:
+            # An intent that takes slots, heard with none of them, must be sure of its carrier
+            # words alone: "open spotify" is not a routine to start.
+            confident = False
         return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident)
 
     def slots(self, intent: str, words: list[str]) -> tuple[dict[str, SlotValue], tuple[tuple[str, Span | None, str], ...]]:
@@ -320,11 +341,11 @@ def _delex(text: str) -> str:
     return text.split("\t")[-1]
 
 
-def cached(model: dict[str, Any], alexa: dict[str, Any], directory: Path) -> Classifier:
-    """The classifier for a model, from a pickle in `directory` while the model is unchanged."""
-    key = hashlib.sha256(
-        (CACHE_VERSION + repr(sorted(alexa.items())) + repr(model)).encode()
-    ).hexdigest()[:16]
+def cached(model: dict[str, Any], alexa: dict[str, Any], directory: Path,
+           free_text: dict[str, list[str]] | None = None, training: dict[str, list[str]] | None = None) -> Classifier:
+    """The classifier for a model, from a pickle in `directory` while the model and its inputs are unchanged."""
+    inputs = (CACHE_VERSION, sorted(alexa.items()), model, sorted((free_text or {}).items()), sorted((training or {}).items()))
+    key = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
     path = directory / f"classifier-{key}.pickle"
     try:
         with path.open("rb") as handle:
@@ -333,7 +354,7 @@ def cached(model: dict[str, Any], alexa: dict[str, Any], directory: Path) -> Cla
             return found
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass
-    classifier = Classifier(model, alexa)
+    classifier = Classifier(model, alexa, free_text, training)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
