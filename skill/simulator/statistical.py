@@ -315,9 +315,8 @@ class Classifier:
 
     def _after_carrier(self, intent: str, words: list[str]) -> list[str]:
         for carrier in self.carriers.get(intent, []):
-            for skip in range(0, 3):  # a few words before the carrier ("okay so what ...")
-                if words[skip : skip + len(carrier)] == carrier and len(words) > skip + len(carrier):
-                    return words[skip + len(carrier) :]
+            if words[: len(carrier)] == carrier and len(words) > len(carrier):
+                return words[len(carrier) :]
         return words
 
     def nearest(self, intent: str, text: str) -> tuple[str, float]:
