@@ -49,11 +49,14 @@ def expand(source: dict[str, Any], limit: int | None = None) -> dict[str, list[s
     expanded: dict[str, list[str]] = {}
     owner: dict[str, str] = {}
     for name, spec in source["intents"].items():
-        samples = expand_intent(name, list(spec.get("templates") or []), spec.get("slots") or {}, rules, limit)
+        slots = spec.get("slots") or {}
+        samples = expand_intent(name, list(spec.get("templates") or []), slots, rules, limit)
         for sample in samples:
-            if sample in owner:
-                raise TemplateError(f"'{sample}' is a sample of both {owner[sample]} and {name}")
-            owner[sample] = name
+            # Samples that differ only in a slot's name are the same to Alexa ("so {query}", "so {statement}").
+            shape = re.sub(r"\{(\w+)\}", lambda m: "{" + slots.get(m.group(1), m.group(1)) + "}", sample)
+            if shape in owner:
+                raise TemplateError(f"'{sample}' is a sample of both {owner[shape]} and {name}")
+            owner[shape] = name
         expanded[name] = samples
     return expanded
 

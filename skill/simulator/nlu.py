@@ -17,6 +17,8 @@ from skill.simulator.statistical import Classifier, Guess, cached
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
+FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
+"""Intents that carry what was said in a SearchQuery slot."""
 TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
 FALLBACK = "AMAZON.FallbackIntent"
@@ -177,6 +179,11 @@ class Understander:
         if not words:
             return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
         guess = self.classifier.guess(" ".join(words))
+        agreeing = next((c for c in ranked if guess.confident and self._agrees(c, guess)), None)
+        if agreeing is not None:
+            return Understanding("IntentRequest", agreeing.intent, agreeing.slots, agreeing.sample, agreeing.score,
+                                 explain=("tier: exact sample, confirmed by the statistical tier", *exact,
+                                          *self._profile("statistical", guess, words)), tier="exact")
         if guess.confident:
             return Understanding("IntentRequest", guess.intent, guess.slots, None, guess.probability,
                                  explain=self._profile("statistical", guess, words), tier="statistical")
@@ -192,6 +199,17 @@ class Understander:
         if self._classifier is None:
             self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.free_text, self.training)
         return self._classifier
+
+    def _agrees(self, candidate: _Candidate, guess: Guess) -> bool:
+        """Whether an unsettled exact match says what the statistical tier says, and says more.
+
+        Both free text ("my legs have gone numb": the carrier decides question or statement), or
+        the same intent where the exact match keeps a value the statistical tier could not resolve
+        ("i have a trampoline" reaches the skill as equipment = "trampoline").
+        """
+        if candidate.intent in FREE_TEXT and guess.intent in FREE_TEXT:
+            return True
+        return candidate.intent == guess.intent and not guess.slots and bool(candidate.slots)
 
     def _settled(self, candidate: _Candidate) -> bool:
         """Whether an exact match needs no second opinion: every slot resolved, no free text."""

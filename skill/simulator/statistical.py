@@ -170,6 +170,8 @@ class Classifier:
         language = model["interactionModel"]["languageModel"]
         self.articles = frozenset(alexa["articles"])
         self.examples = list(alexa.get("search_query_examples") or ["something"])
+        self.out_of_domain = list(alexa.get("out_of_domain") or [])
+        self.vocabulary: dict[str, set[str]] = {}
         self.fillers = frozenset(alexa["fillers"])
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
@@ -221,6 +223,7 @@ class Classifier:
             if texts:
                 picks[f"query:{name}"] = itertools.cycle([*texts, *self.examples])
         texts, labels = [], []
+        learn = {**learn, FALLBACK: [*learn.get(FALLBACK, []), *self.out_of_domain]}
         for intent, samples in learn.items():
             kinds = self.slot_kinds.get(intent, {})
             for sample in samples:
@@ -228,6 +231,7 @@ class Classifier:
                 for _ in range(fills):
                     texts.append(self.features_text(self._fill(sample, kinds, picks)))
                     labels.append(intent)
+                    self.vocabulary.setdefault(intent, set()).update(texts[-1].split("\t")[1].split())
         word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^ ]+", sublinear_tf=True, preprocessor=_delex)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, preprocessor=_raw)
         self.pipeline = make_pipeline(
@@ -268,15 +272,20 @@ class Classifier:
         """The most likely intent with its slots, and whether it passes the fallback sensitivity."""
         features = self.features_text(text)
         scores = self.pipeline.decision_function([features])[0]
+        if len(self.classes) == 2:  # a binary SVM gives one margin, for the second class
+            scores = [-float(scores), float(scores)]
         # A linear SVM gives margins, not probabilities; a softmax over them ranks the same way
         # and gives a 0-to-1 confidence the fallback sensitivity can be set against.
-        exp = [math.exp(TEMPERATURE * (float(s) - float(max(scores)))) for s in scores]
+        top_score = max(float(s) for s in scores)
+        exp = [math.exp(TEMPERATURE * (float(s) - top_score)) for s in scores]
         probabilities = [e / sum(exp) for e in exp]
         ranked = sorted(zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda p: -p[1])
         top, runner = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
         least, margin = SENSITIVITY.get(self.sensitivity, SENSITIVITY["MEDIUM"])
         confident = top[0] != FALLBACK and top[1] >= least and top[1] - runner[1] >= margin
         words = [w for w in words_of(text) if w not in self.fillers]
+        if not set(features.split("\t")[1].split()) & self.vocabulary.get(top[0], set()):
+            confident = False  # not one word in common with anything the intent was taught
         slots, spans = self.slots(top[0], words)
         kinds = set(self.slot_kinds.get(top[0], {}).values())
         if kinds and "AMAZON.SearchQuery" not in kinds and not slots and top[1] < SLOTLESS_LEAST:
