@@ -27,6 +27,13 @@ def _spell(text: str, locale: str) -> str:
     return re.sub(r"[a-z]+", lambda m: COMMONWEALTH.get(m.group(0), m.group(0)), text)
 
 
+def spelling(locale: str) -> dict[str, str]:
+    """Word -> the locale's spelling of it, for text typed with another locale's spelling."""
+    if locale == "en-US":
+        return {other: us for us, other in COMMONWEALTH.items()}
+    return dict(COMMONWEALTH)
+
+
 def _routine_type(library: Library) -> dict[str, Any]:
     values = []
     for routine in library:

@@ -68,6 +68,8 @@ STOPWORDS = frozenset(
     want need needs needed try trying give show teach explain let let's say said sure maybe one ones
     am can't cannot don't doesn't isn't aren't i'd shall may must quite pretty still ever even
     already always someone somebody feel feels feeling felt something anybody else here make makes made
+    think thought guess wonder wondering wondered happen happens happened expect matter matters anymore
+    he she him her his hers they mum mom dad mother father wife husband partner friend son daughter
     """.split()
 )
 """Words dropped before matching (after synonyms, so "can't feel" can still become "numb")."""

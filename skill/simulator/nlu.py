@@ -85,9 +85,12 @@ class Understander:
     """Matches text against every sample utterance of a locale's model, most specific match first."""
 
     def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None,
-                 free_text: dict[str, list[str]] | None = None, training: dict[str, list[str]] | None = None) -> None:
+                 free_text: dict[str, list[str]] | None = None, training: dict[str, list[str]] | None = None,
+                 spelling: dict[str, str] | None = None) -> None:
         alexa = alexa or load_yaml(ALEXA)
         self.model, self.alexa, self.free_text, self.training = model, alexa, free_text, training
+        self.spelling = dict(spelling or {})
+        self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
         self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
         self.invocation = tokens(language["invocationName"])
@@ -142,7 +145,8 @@ class Understander:
 
     def understand(self, text: str, in_session: bool = True) -> Understanding:
         """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
-        words = [w for w in tokens(text) if w not in self.fillers]
+        # Speech recognition spells words the locale's way, whoever typed them.
+        words = [self.spelling.get(w, w) for w in tokens(text) if w not in self.fillers]
         if " ".join(words) in self.exit_words:
             return Understanding("SessionEndedRequest", explain=("exit phrase",))
         invoked = self._invocation(words)
@@ -178,7 +182,7 @@ class Understander:
                                  explain=("tier: exact sample", *exact), tier="exact")
         if not words:
             return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
-        guess = self.classifier.guess(" ".join(words))
+        guess = self.classifier.guess(" ".join(self._without_discourse(words)))
         agreeing = next((c for c in ranked if guess.confident and self._agrees(c, guess)), None)
         if agreeing is not None:
             return Understanding("IntentRequest", agreeing.intent, agreeing.slots, agreeing.sample, agreeing.score,
@@ -199,6 +203,16 @@ class Understander:
         if self._classifier is None:
             self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.free_text, self.training)
         return self._classifier
+
+    def _without_discourse(self, words: list[str]) -> list[str]:
+        """The words after openers such as "okay so" that only start a sentence, if any words remain."""
+        trimmed = True
+        while trimmed:
+            trimmed = False
+            for opener in self.discourse:
+                if words[: len(opener)] == opener and len(words) > len(opener):
+                    words, trimmed = words[len(opener) :], True
+        return words
 
     def _agrees(self, candidate: _Candidate, guess: Guess) -> bool:
         """Whether an unsettled exact match says what the statistical tier says, and says more.
@@ -380,4 +394,4 @@ def faq_free_text() -> dict[str, list[str]]:
 def understander(locale: str = "en-US") -> Understander:
     """The understander for a locale's stored interaction model, built once."""
     return Understander(models.load(locale), free_text=faq_free_text(),
-                        training=models.training_samples(locale, TRAINING_SAMPLES))
+                        training=models.training_samples(locale, TRAINING_SAMPLES), spelling=models.spelling(locale))

@@ -33,11 +33,13 @@ from skill.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration
 
 FALLBACK = "AMAZON.FallbackIntent"
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 """Change when the features or training change, so cached classifiers are rebuilt."""
 FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
+FUZZY_WORD = 75
+"""Least rapidfuzz ratio for each word of such a span against the value's word in its place."""
 MAX_SPAN = 8
 SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard."""
@@ -46,6 +48,7 @@ TEMPERATURE = 4.0
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 """fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
 _SLOT = re.compile(r"\{(\w+)\}")
+START = "<s>"
 
 
 def words_of(text: str) -> list[str]:
@@ -131,20 +134,26 @@ class Gazetteer:
         return sorted(chosen, key=lambda s: s.start)
 
     def _near(self, words: list[str], kinds: set[str] | None) -> list[Span]:
+        """Spans that are a value said slightly differently ("shoulder blade squeeze"): as many words
+        as the value, each close to the value's word in the same place."""
         near: list[Span] = []
+        content = [w for w in words]
         for kind, entries in self.table.items():
             if kinds is not None and kind not in kinds:
                 continue
-            keys = {" ".join(k): k for k in entries if len(" ".join(k)) >= 6}
-            for size in range(2, min(self.longest, len(words)) + 1):
-                for start in range(len(words) - size + 1):
-                    text = " ".join(w for w in words[start : start + size] if w not in self.articles)
-                    if len(text) < 6:
+            for size in range(2, min(self.longest, len(content)) + 1):
+                keys = {" ".join(k): k for k in entries if len(k) == size}
+                if not keys:
+                    continue
+                for start in range(len(content) - size + 1):
+                    said = content[start : start + size]
+                    hit = process.extractOne(" ".join(said), keys.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_SPAN)
+                    if hit is None:
                         continue
-                    hit = process.extractOne(text, keys.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_SPAN)
-                    if hit is not None:
-                        value = entries[keys[hit[0]]]
-                        near.append(Span(start, start + size, kind, value[0], value[1], False, len(keys[hit[0]])))
+                    key = keys[hit[0]]
+                    if all(fuzz.ratio(a, b) >= FUZZY_WORD for a, b in zip(said, key, strict=True)):
+                        value = entries[key]
+                        near.append(Span(start, start + size, kind, value[0], value[1], False, size))
         return near
 
 
@@ -264,7 +273,8 @@ class Classifier:
             else:
                 delex.append(words[at])
                 at += 1
-        return " ".join(words) + "\t" + " ".join(delex)
+        # A start marker lets word bigrams see how the utterance opens ("should i ..." asks).
+        return " ".join(words) + "\t" + " ".join([START, *delex])
 
     # ----- understanding -------------------------------------------------------------
 
@@ -284,7 +294,7 @@ class Classifier:
         least, margin = SENSITIVITY.get(self.sensitivity, SENSITIVITY["MEDIUM"])
         confident = top[0] != FALLBACK and top[1] >= least and top[1] - runner[1] >= margin
         words = [w for w in words_of(text) if w not in self.fillers]
-        if not set(features.split("\t")[1].split()) & self.vocabulary.get(top[0], set()):
+        if not (set(features.split("\t")[1].split()) - {START}) & self.vocabulary.get(top[0], set()):
             confident = False  # not one word in common with anything the intent was taught
         slots, spans = self.slots(top[0], words)
         kinds = set(self.slot_kinds.get(top[0], {}).values())
