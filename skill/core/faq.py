@@ -174,6 +174,8 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     id: Slug
     topic: Text
     red_flag: bool = False
+    declines: bool = False
+    """The answer politely refuses a request (to diagnose, to prescribe) and says who can help."""
     questions: Annotated[tuple[Text, ...], msgspec.Meta(min_length=3)]
     keywords: tuple[Text, ...] = ()
     answer: Text

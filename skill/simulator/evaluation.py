@@ -7,8 +7,8 @@ reads it, plus an optional `entry` column of our own for questions:
   (resolved id for custom types, ISO-8601 for durations; an empty cell means no such slot);
 * `entry: ID` passes when the skill's answer comes from that quick-answer entry;
 * `entry: urgent` passes when the response opens with a red-flag entry's urgent advice;
-* `entry: decline` passes when the skill gives no quick answer other than a polite refusal,
-  starts no routine, and raises no alarm.
+* `entry: decline` passes when the skill gives no quick answer other than one that politely
+  refuses (`declines: true` in the FAQ data), starts no routine, and raises no alarm.
 
 Every row runs in a fresh session opened with "open back coach", all in this process.
 """
@@ -26,8 +26,6 @@ from skill.envelopes import Session
 from skill.simulator.driver import Exchange, Simulator, Transport, in_process
 from skill.simulator.nlu import understander
 
-DECLINING_ENTRIES = frozenset({"no-diagnosis", "no-prescription", "are-you-a-doctor"})
-"""Entries that refuse politely: a request to diagnose or prescribe is declined by them."""
 URGENT, DECLINE = "urgent", "decline"
 _SLOT_COLUMN = re.compile(r"slot\[(\w+)\]")
 
@@ -143,7 +141,8 @@ def run_row(row: Row, transport: Transport, locale: str) -> Result:
         got = "urgent advice" if passed else f"{intent} -> {exchange.answer or exchange.speech[:60]!r}"
     elif row.entry == DECLINE:
         answered = exchange.answer
-        passed = not _urgent(exchange) and not _started_routine(exchange) and (answered is None or answered in DECLINING_ENTRIES)
+        declining = {e.id for e in default_matcher().entries if e.declines}
+        passed = not _urgent(exchange) and not _started_routine(exchange) and (answered is None or answered in declining)
         got = "declined" if passed else f"{intent} -> {answered or exchange.speech[:60]!r}"
     elif row.entry:
         passed = exchange.answer == row.entry

@@ -17,6 +17,8 @@ from skill.simulator.statistical import Classifier, Guess, cached
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
+EXACT_EDGE = 0.25
+"""How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
 TRAINING_SAMPLES = 1500
@@ -183,6 +185,11 @@ class Understander:
         if not words:
             return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
         guess = self.classifier.guess(" ".join(self._without_discourse(words)))
+        rival = self._close_exact(ranked, guess)
+        if rival is not None:
+            return Understanding("IntentRequest", rival.intent, rival.slots, rival.sample, rival.score,
+                                 explain=(f"tier: exact sample, within {EXACT_EDGE} of the statistical tier's best", *exact,
+                                          *self._profile("statistical", guess, words)), tier="exact")
         agreeing = next((c for c in ranked if guess.confident and self._agrees(c, guess)), None)
         if agreeing is not None:
             return Understanding("IntentRequest", agreeing.intent, agreeing.slots, agreeing.sample, agreeing.score,
@@ -203,6 +210,21 @@ class Understander:
         if self._classifier is None:
             self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.free_text, self.training)
         return self._classifier
+
+    def _close_exact(self, ranked: list[_Candidate], guess: Guess) -> _Candidate | None:
+        """An exact match for an intent the statistical tier ranks nearly as high as its best.
+
+        A sample that fits word for word is evidence the classifier alone does not weigh:
+        "will going for a walk help my lower back" fits "will {query}", and a question it is.
+        """
+        if not guess.confident:
+            return None
+        for candidate in ranked:
+            if candidate.intent == guess.intent:
+                return None
+            if guess.probabilities.get(candidate.intent, 0.0) + EXACT_EDGE >= guess.probability:
+                return candidate
+        return None
 
     def _without_discourse(self, words: list[str]) -> list[str]:
         """The words after openers such as "okay so" that only start a sentence, if any words remain."""

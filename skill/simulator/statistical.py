@@ -43,6 +43,8 @@ FUZZY_WORD = 75
 MAX_SPAN = 8
 SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard."""
+SVM_C = 1.0
+"""The linear SVM's regularisation (scikit-learn's C)."""
 TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
@@ -81,6 +83,8 @@ class Guess:
     spans: tuple[tuple[str, Span | None, str], ...] = ()
     """(slot name, span or None for free text, the words) for explaining."""
     confident: bool = True
+    probabilities: dict[str, float] = field(default_factory=dict)
+    """Every intent's confidence."""
 
 
 @dataclass
@@ -245,7 +249,7 @@ class Classifier:
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, preprocessor=_raw)
         self.pipeline = make_pipeline(
             FeatureUnion([("words", word), ("chars", chars)]),
-            LinearSVC(C=1.0),
+            LinearSVC(C=SVM_C),
         )
         self.pipeline.fit(texts, labels)
         self.classes = [str(c) for c in self.pipeline.classes_]
@@ -302,7 +306,7 @@ class Classifier:
             # An intent that takes slots, heard with none of them, must be sure of its carrier
             # words alone: "open spotify" is not a routine to start.
             confident = False
-        return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident)
+        return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident, dict(ranked))
 
     def slots(self, intent: str, words: list[str]) -> tuple[dict[str, SlotValue], tuple[tuple[str, Span | None, str], ...]]:
         """The intent's slots found in the words."""
