@@ -17,7 +17,7 @@ from skill.simulator.statistical import Classifier, Guess, cached
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
-EXACT_EDGE = 0.25
+EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
