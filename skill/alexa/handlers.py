@@ -137,7 +137,8 @@ class LaunchRequestHandler(AbstractRequestHandler):
             favourite = library.get(memory.record.favourites[-1])
             featured = [favourite, *[r for r in featured if r is not favourite]][:3]
         reply.say(voice.say("skill.launch_offer", routines=_list(turn, featured)))
-        reply.say(voice.say("skill.launch_questions"))
+        suggested = turn.faq.suggestions()
+        reply.say(voice.say("skill.launch_questions", question=turn.voice.rng.choice(suggested).questions[0]))
         reply.say(voice.say("skill.launch_ask", title=featured[0].title))
         reply.reprompt = voice.say("skill.launch_reprompt", title=featured[0].title)
         turn.state.awaiting = Awaiting.OFFER
@@ -431,7 +432,7 @@ def _answer(turn: Turn, match: Match, asked: str) -> Reply:
     if entry is None and match.urgent is None:
         log.info("question not answered: %r (%s)", asked, match.why)
         if turn.faq.in_domain(asked):
-            first, second = turn.faq.suggestions(2)
+            first, second = turn.voice.rng.sample(turn.faq.suggestions(), 2)
             reply.say(voice.say("faq.unknown", first=first.questions[0], second=second.questions[0]))
         else:
             reply.say(voice.say("faq.out_of_scope"))

@@ -176,6 +176,8 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     red_flag: bool = False
     declines: bool = False
     """The answer politely refuses a request (to diagnose, to prescribe) and says who can help."""
+    suggest: bool = False
+    """The skill offers this entry's first phrasing as an example of what to ask."""
     questions: Annotated[tuple[Text, ...], msgspec.Meta(min_length=3)]
     keywords: tuple[Text, ...] = ()
     answer: Text
@@ -454,9 +456,9 @@ class Matcher:
         """Whether a question is about backs, necks, massage or stretching, even if no entry fits."""
         return any(t in _DOMAIN for t in self.normalizer.tokens(question or ""))
 
-    def suggestions(self, count: int = 2) -> list[Entry]:
-        """Questions to suggest when one is not known: the first few general entries."""
-        return [e for e in self.entries if not e.red_flag][:count]
+    def suggestions(self) -> list[Entry]:
+        """The entries whose first phrasing the skill offers as an example question."""
+        return [e for e in self.entries if e.suggest and not e.red_flag]
 
 
 @cache

@@ -65,8 +65,8 @@ def test_unknown_question_suggests_two_it_can_answer_and_logs_the_miss(talk, cap
     with caplog.at_level(logging.INFO, logger="backcoach.skill"):
         said = ask(talk, "can I massage my sciatic nerve with a frozen bottle while pregnant with twins on a boat")
     if "don't know" in said.text or "not one I can answer" in said.text:
-        first, second = default_matcher().suggestions(2)
-        assert first.questions[0] in said.text and second.questions[0] in said.text
+        offered = [e for e in default_matcher().suggestions() if e.questions[0] in said.text]
+        assert len(offered) == 2
         assert any("question not answered" in r.message for r in caplog.records)
     assert not said.ends
 

@@ -1,0 +1,52 @@
+"""Every question the skill suggests, and any question mid-routine, reaches its entry end to end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from skill.core.faq import default_matcher
+from skill.envelopes import Session
+from skill.simulator.driver import Simulator, in_process
+
+SUGGESTED = default_matcher().suggestions()
+
+
+def _simulator(number: int) -> Simulator:
+    counter = iter(range(10_000))
+    return Simulator(in_process(), Session(ids=lambda: f"suggest-{number}-{next(counter)}"))
+
+
+@pytest.mark.parametrize("entry", SUGGESTED, ids=[e.id for e in SUGGESTED])
+def test_each_suggested_question_is_answered_by_its_entry(entry):
+    simulator = _simulator(0)
+    simulator.say("open back coach")
+    exchange = simulator.say(entry.questions[0])[-1]
+    assert exchange.answer == entry.id, (entry.questions[0], exchange.heard and exchange.heard.explain)
+
+
+def test_the_question_the_launch_suggests_is_answered_by_the_entry_it_comes_from():
+    seen = set()
+    for number in range(40):
+        launch = _simulator(number).say("open back coach")[-1]
+        found = re.search(r"like: (.+?)\?", launch.speech)
+        assert found, launch.speech
+        seen.add(found.group(1))
+    by_question = {e.questions[0]: e for e in SUGGESTED}
+    assert seen <= set(by_question) and len(seen) >= 2
+    for question in seen:
+        simulator = _simulator(99)
+        simulator.say("open back coach")
+        assert simulator.say(question)[-1].answer == by_question[question].id
+
+
+def test_a_question_mid_routine_gets_the_same_entry_as_outside_one():
+    for entry in SUGGESTED:
+        simulator = _simulator(1)
+        simulator.say("open back coach")
+        simulator.say("start the desk break")
+        simulator.say("yes")
+        exchange = simulator.say(entry.questions[0], wait=20)[-1]
+        assert exchange.answer == entry.id, entry.questions[0]
+        assert not exchange.end_session
