@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from skill.envelopes import SlotValue
-from skill.simulator.numbers import parse_duration
+from skill.simulator.numbers import UNIT_SECONDS, parse_duration
 
 FALLBACK = "AMAZON.FallbackIntent"
-CACHE_VERSION = "2"
+CACHE_VERSION = "4"
 """Change when the features or training change, so cached classifiers are rebuilt."""
 FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
@@ -94,6 +95,8 @@ class Gazetteer:
     articles: frozenset[str]
     table: dict[str, dict[tuple[str, ...], tuple[str, str]]] = field(default_factory=dict)
     longest: int = 1
+    first_words: set[str] = field(default_factory=set)
+    """Words a value can start with (articles aside): a span starting elsewhere is not looked up."""
 
     @classmethod
     def of(cls, types: list[dict[str, Any]], articles: frozenset[str]) -> Gazetteer:
@@ -113,8 +116,10 @@ class Gazetteer:
     def spans(self, words: list[str], kinds: set[str] | None = None, fuzzy: bool = True) -> list[Span]:
         """Non-overlapping slot values, longest first, then leftmost."""
         found: list[Span] = []
+        if not self.first_words:
+            self.first_words = {key[0] for entries in self.table.values() for key in entries}
         for start in range(len(words)):
-            if words[start] in self.articles:
+            if words[start] not in self.first_words:
                 continue
             for end in range(min(len(words), start + MAX_SPAN), start, -1):
                 key = tuple(w for w in words[start:end] if w not in self.articles)
@@ -162,10 +167,11 @@ class Gazetteer:
 
 
 def _durations(words: list[str]) -> list[tuple[int, int, str]]:
-    """Spans that parse as a duration, longest first."""
+    """Spans that parse as a duration, longest first (a duration ends with a unit: "ten minutes")."""
+    ends = [i + 1 for i, w in enumerate(words) if w in UNIT_SECONDS]
     found = []
     for start in range(len(words)):
-        for end in range(min(len(words), start + 6), start, -1):
+        for end in (e for e in reversed(ends) if start < e <= start + 6):
             value = parse_duration(" ".join(words[start:end]))
             if value is not None:
                 found.append((start, end, value))
@@ -185,6 +191,7 @@ class Classifier:
         self.examples = list(alexa.get("search_query_examples") or ["something"])
         self.out_of_domain = list(alexa.get("out_of_domain") or [])
         self.vocabulary: dict[str, set[str]] = {}
+        self._shapes: dict[str, list[str]] = {}
         self.fillers = frozenset(alexa["fillers"])
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
@@ -222,9 +229,9 @@ class Classifier:
         return _SLOT.sub(value, sample)
 
     def _fit(self, free_text: dict[str, list[str]], learn: dict[str, list[str]]) -> None:
+        from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
-        from sklearn.pipeline import FeatureUnion, make_pipeline
 
         picks: dict[str, itertools.cycle] = {
             kind: itertools.cycle([" ".join(k) for k in sorted(entries)]) for kind, entries in self.gazetteer.table.items()
@@ -245,14 +252,17 @@ class Classifier:
                     texts.append(self.features_text(self._fill(sample, kinds, picks)))
                     labels.append(intent)
                     self.vocabulary.setdefault(intent, set()).update(texts[-1].split("\t")[1].split())
-        word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^ ]+", sublinear_tf=True, preprocessor=_delex)
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, preprocessor=_raw)
-        self.pipeline = make_pipeline(
-            FeatureUnion([("words", word), ("chars", chars)]),
-            LinearSVC(C=SVM_C),
-        )
-        self.pipeline.fit(texts, labels)
-        self.classes = [str(c) for c in self.pipeline.classes_]
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^ ]+", sublinear_tf=True,
+                                     preprocessor=_delex, dtype=np.float32)
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2,
+                                     preprocessor=_raw, dtype=np.float32)
+        features = hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)]).tocsr()
+        svm = LinearSVC(C=SVM_C).fit(features, labels)
+        self.classes = [str(c) for c in svm.classes_]
+        # Kept as plain arrays: a prediction is then two transforms and one product, without the
+        # per-call checks of a scikit-learn pipeline.
+        self.coef = svm.coef_.astype(np.float32).T
+        self.intercept = svm.intercept_.astype(np.float32)
 
     def features_text(self, text: str) -> str:
         """'raw words<TAB>delexicalised words', the two views the features read."""
@@ -285,9 +295,13 @@ class Classifier:
     def guess(self, text: str) -> Guess:
         """The most likely intent with its slots, and whether it passes the fallback sensitivity."""
         features = self.features_text(text)
-        scores = self.pipeline.decision_function([features])[0]
+        from scipy.sparse import hstack
+
+        row = hstack([self.words.transform([features]), self.chars.transform([features])]).tocsr()
+        margins = (row @ self.coef)[0] + self.intercept
+        scores = [float(s) for s in np.ravel(margins)]
         if len(self.classes) == 2:  # a binary SVM gives one margin, for the second class
-            scores = [-float(scores), float(scores)]
+            scores = [-scores[0], scores[0]]
         # A linear SVM gives margins, not probabilities; a softmax over them ranks the same way
         # and gives a 0-to-1 confidence the fallback sensitivity can be set against.
         top_score = max(float(s) for s in scores)
@@ -344,8 +358,10 @@ class Classifier:
 
     def nearest(self, intent: str, text: str) -> tuple[str, float]:
         """The intent's sample most like the text, with its similarity (0 to 100)."""
-        delex = self.features_text(text).split("\t")[1]
-        choices = [_SLOT.sub(lambda m: self._kind_of(intent, m.group(1)), s) for s in self.samples.get(intent, [])]
+        delex = self.features_text(text).split("\t")[1].removeprefix(START).strip()
+        if intent not in self._shapes:
+            self._shapes[intent] = [_SLOT.sub(lambda m: self._kind_of(intent, m.group(1)), s) for s in self.samples.get(intent, [])]
+        choices = self._shapes[intent]
         if not choices:
             return "", 0.0
         hit = process.extractOne(delex, choices, scorer=fuzz.ratio)
