@@ -25,6 +25,8 @@ TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
 FALLBACK = "AMAZON.FallbackIntent"
 MAX_SLOT_WORDS = 12
+MAX_FREE_TEXT_WORDS = 40
+"""AMAZON.SearchQuery takes a whole sentence; other slots a short name."""
 FUZZY_RESOLUTION = 88
 """Least rapidfuzz score for a slot value to resolve to a near-miss synonym."""
 
@@ -327,7 +329,8 @@ class Understander:
         if child is not None:
             self._walk(child, words, at + 1, filled, found, penalty)
         for (name, kind), child in node.slots.items():
-            for end in range(at + 1, min(len(words.kept), at + MAX_SLOT_WORDS) + 1):
+            longest = MAX_FREE_TEXT_WORDS if kind == "AMAZON.SearchQuery" else MAX_SLOT_WORDS
+            for end in range(at + 1, min(len(words.kept), at + longest) + 1):
                 self._walk(child, words, end, {**filled, name: (kind, words.span(at, end))}, found, penalty)
 
     def _score(

@@ -34,7 +34,7 @@ from skill.envelopes import SlotValue
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration
 
 FALLBACK = "AMAZON.FallbackIntent"
-CACHE_VERSION = "4"
+CACHE_VERSION = "5"
 """Change when the features or training change, so cached classifiers are rebuilt."""
 FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
@@ -196,6 +196,10 @@ class Classifier:
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
         self.slot_kinds: dict[str, dict[str, str]] = {}
+        self.free_text_intents = {
+            i["name"] for i in language["intents"]
+            if i.get("slots") and all(s["type"] == "AMAZON.SearchQuery" for s in i["slots"])
+        }
         self.samples: dict[str, list[str]] = {}
         self.carriers: dict[str, list[list[str]]] = {}
         for intent in language["intents"]:
@@ -308,9 +312,14 @@ class Classifier:
         exp = [math.exp(TEMPERATURE * (float(s) - top_score)) for s in scores]
         probabilities = [e / sum(exp) for e in exp]
         ranked = sorted(zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda p: -p[1])
-        top, runner = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
+        top = ranked[0]
+        # Intents that only carry free text answer alike ("is it bad that ..." as a question or a
+        # statement), so their confidence counts together against the rest.
+        group = self.free_text_intents if top[0] in self.free_text_intents else {top[0]}
+        together = sum(p for intent, p in ranked if intent in group)
+        runner = next((p for intent, p in ranked if intent not in group), 0.0)
         least, margin = SENSITIVITY.get(self.sensitivity, SENSITIVITY["MEDIUM"])
-        confident = top[0] != FALLBACK and top[1] >= least and top[1] - runner[1] >= margin
+        confident = top[0] != FALLBACK and together >= least and together - runner >= margin
         words = [w for w in words_of(text) if w not in self.fillers]
         if not (set(features.split("\t")[1].split()) - {START}) & self.vocabulary.get(top[0], set()):
             confident = False  # not one word in common with anything the intent was taught
