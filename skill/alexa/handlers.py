@@ -476,10 +476,11 @@ class TopicIntentHandler(_Intent):
         turn = Turn.of(handler_input)
         spoken, topic_id = slot(handler_input, "topic")
         spoken = spoken or ""
+        # What was said decides first ("tech neck" has an entry of its own); the topic's name
+        # answers when the words alone find nothing.
         match = turn.faq.match(spoken)
-        if match.urgent is None:
-            asked = (topic_id or "").replace("_", " ") or spoken
-            match = turn.faq.match(asked)
+        if match.entry is None and match.urgent is None and topic_id:
+            match = turn.faq.match(topic_id.replace("_", " "))
         return respond(handler_input, _answer(turn, match, spoken))
 
 

@@ -186,7 +186,7 @@ class Understander:
                                  explain=("tier: exact sample", *exact), tier="exact")
         if not words:
             return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
-        guess = self.classifier.guess(" ".join(self._without_discourse(words)))
+        guess = self.classifier.guess(" ".join(self._without_discourse(self.classifier._after_correction(words))))
         rival = self._close_exact(ranked, guess)
         if rival is not None:
             return Understanding("IntentRequest", rival.intent, rival.slots, rival.sample, rival.score,

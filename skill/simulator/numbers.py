@@ -63,7 +63,7 @@ def _amount(words: list[str]) -> float | None:
     extra = 0.0
     if text.endswith(" and a half"):
         text, extra = text[: -len(" and a half")], 0.5
-    simple = {"a": 1.0, "an": 1.0, "half a": 0.5, "half an": 0.5, "a half": 0.5, "a quarter of an": 0.25,
+    simple = {"a": 1.0, "an": 1.0, "half a": 0.5, "half an": 0.5, "a half": 0.5, "half": 0.5, "a quarter of an": 0.25,
               "a quarter of a": 0.25, "quarter of an": 0.25, "three quarters of an": 0.75, "a couple of": 2.0,
               "a couple": 2.0, "a few": 3.0}
     if text in simple:

@@ -34,7 +34,7 @@ from skill.envelopes import SlotValue
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration
 
 FALLBACK = "AMAZON.FallbackIntent"
-CACHE_VERSION = "5"
+CACHE_VERSION = "6"
 """Change when the features or training change, so cached classifiers are rebuilt."""
 FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
@@ -50,6 +50,7 @@ TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 """fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
+SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
 _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
 
@@ -125,6 +126,8 @@ class Gazetteer:
                 key = tuple(w for w in words[start:end] if w not in self.articles)
                 if not key or words[end - 1] in self.articles:
                     continue
+                if key[-1].endswith("'s") and not any(key in entries for entries in self.table.values()):
+                    key = (*key[:-1], key[-1][:-2])  # "neck's gone stiff": the value is "neck"
                 for kind, entries in self.table.items():
                     if kinds is not None and kind not in kinds:
                         continue
@@ -168,7 +171,7 @@ class Gazetteer:
 
 def _durations(words: list[str]) -> list[tuple[int, int, str]]:
     """Spans that parse as a duration, longest first (a duration ends with a unit: "ten minutes")."""
-    ends = [i + 1 for i, w in enumerate(words) if w in UNIT_SECONDS]
+    ends = [i + 1 for i, w in enumerate(words) if w in UNIT_SECONDS or w == "half"]  # "a minute and a half"
     found = []
     for start in range(len(words)):
         for end in (e for e in reversed(ends) if start < e <= start + 6):
@@ -190,6 +193,7 @@ class Classifier:
         self.articles = frozenset(alexa["articles"])
         self.examples = list(alexa.get("search_query_examples") or ["something"])
         self.out_of_domain = list(alexa.get("out_of_domain") or [])
+        self.corrections = [words_of(c) for c in alexa.get("corrections") or []]
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self.fillers = frozenset(alexa["fillers"])
@@ -345,10 +349,16 @@ class Classifier:
         by_kind = {kind: name for name, kind in kinds.items()}
         custom = {k for k in by_kind if k in self.gazetteer.table}
         if custom:
-            for span in self.gazetteer.spans(words, custom):
+            spans = self.gazetteer.spans(self._after_correction(words), custom)
+            offset = len(words) - len(self._after_correction(words))
+            if any(s.kind == SUBSUMING for s in spans):
+                # A routine named outright already says where and with what: "the foam roller one
+                # for my upper back" is that routine, not also an area and a piece of equipment.
+                spans = [s for s in spans if s.kind not in SUBSUMED]
+            for span in spans:
                 name = by_kind[span.kind]
                 if name not in slots:
-                    said = " ".join(w for w in words[span.start : span.end])
+                    said = " ".join(words[offset + span.start : offset + span.end])
                     slots[name] = SlotValue(said, span.id, span.kind)
                     shown.append((name, span, said))
         if "AMAZON.DURATION" in by_kind:
@@ -358,6 +368,15 @@ class Classifier:
                     slots[name] = SlotValue(value)
                     shown.append((name, None, " ".join(words[start:end])))
         return slots, tuple(shown)
+
+    def _after_correction(self, words: list[str]) -> list[str]:
+        """The words after the last self-correction ("the tennis ball, no wait, the roller")."""
+        last = 0
+        for marker in self.corrections:
+            for at in range(len(words) - len(marker) + 1):
+                if words[at : at + len(marker)] == marker and at + len(marker) < len(words):
+                    last = max(last, at + len(marker))
+        return words[last:]
 
     def _after_carrier(self, intent: str, words: list[str]) -> list[str]:
         for carrier in self.carriers.get(intent, []):
