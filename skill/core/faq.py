@@ -70,6 +70,9 @@ STOPWORDS = frozenset(
     already always someone somebody feel feels feeling felt something anybody else here make makes made
     think thought guess wonder wondering wondered happen happens happened expect matter matters anymore
     he she him her his hers they mum mom dad mother father wife husband partner friend son daughter
+    mate mates bro dude guys grandson granddaughter nan gran grandma grandpa grandad kids kid baby boss
+    says said say told tells tell saying mentioned reckons reckon heard apparently supposedly
+    stuff thingy whatever bloody dodgy super totally literally basically honestly seriously anyway
     """.split()
 )
 """Words dropped before matching (after synonyms, so "can't feel" can still become "numb")."""

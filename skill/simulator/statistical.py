@@ -34,7 +34,7 @@ from skill.envelopes import SlotValue
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration
 
 FALLBACK = "AMAZON.FallbackIntent"
-CACHE_VERSION = "6"
+CACHE_VERSION = "8"
 """Change when the features or training change, so cached classifiers are rebuilt."""
 FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
@@ -43,7 +43,9 @@ FUZZY_WORD = 75
 """Least rapidfuzz ratio for each word of such a span against the value's word in its place."""
 MAX_SPAN = 8
 SLOTLESS_LEAST = 0.8
-"""Least confidence for an intent with slots when none of its slots was heard."""
+"""Least confidence for an intent with slots when none of its slots was heard..."""
+SLOTLESS_SIMILAR = 75
+"""...and least rapidfuzz ratio to one of its samples that have no slot ("start that one")."""
 SVM_C = 1.0
 """The linear SVM's regularisation (scikit-learn's C)."""
 TEMPERATURE = 4.0
@@ -196,6 +198,7 @@ class Classifier:
         self.corrections = [words_of(c) for c in alexa.get("corrections") or []]
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
+        self._slotless: dict[str, list[str]] = {}
         self.fillers = frozenset(alexa["fillers"])
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
@@ -252,6 +255,7 @@ class Classifier:
                 picks[f"query:{name}"] = itertools.cycle([*texts, *self.examples])
         texts, labels = [], []
         learn = {**learn, FALLBACK: [*learn.get(FALLBACK, []), *self.out_of_domain]}
+        self._slotless = {intent: [s for s in samples if not _SLOT.search(s)] for intent, samples in learn.items()}
         for intent, samples in learn.items():
             kinds = self.slot_kinds.get(intent, {})
             for sample in samples:
@@ -329,11 +333,18 @@ class Classifier:
             confident = False  # not one word in common with anything the intent was taught
         slots, spans = self.slots(top[0], words)
         kinds = set(self.slot_kinds.get(top[0], {}).values())
-        if kinds and "AMAZON.SearchQuery" not in kinds and not slots and top[1] < SLOTLESS_LEAST:
+        if kinds and "AMAZON.SearchQuery" not in kinds and not slots and not self._like_slotless(top[0], words, top[1]):
             # An intent that takes slots, heard with none of them, must be sure of its carrier
             # words alone: "open spotify" is not a routine to start.
             confident = False
         return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident, dict(ranked))
+
+    def _like_slotless(self, intent: str, words: list[str], probability: float) -> bool:
+        """Whether words with none of the intent's slots read like one of its samples without slots."""
+        if probability < SLOTLESS_LEAST:
+            return False
+        hit = process.extractOne(" ".join(words), self._slotless.get(intent, []), scorer=fuzz.token_set_ratio)
+        return hit is not None and hit[1] >= SLOTLESS_SIMILAR
 
     def slots(self, intent: str, words: list[str]) -> tuple[dict[str, SlotValue], tuple[tuple[str, Span | None, str], ...]]:
         """The intent's slots found in the words."""
