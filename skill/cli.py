@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from skill.core.dryrun import describe
+from skill.dependencies import MissingDependency
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.planner import Planner, PlanOptions, Verbosity
 from skill.core.program import Program, fit
@@ -140,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except MissingDependency as exc:
+        print(f"backcoach: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.core.paths import DATA_DIR, read_yaml
+from skill.dependencies import MissingDependency
 from skill.core.routines import Library, load_library
 
 MODELS_DIR = DATA_DIR.parent / "interaction_models"
@@ -49,7 +50,10 @@ def expand(source: dict[str, Any], limit: int | None = None) -> dict[str, list[s
     At most the source's `max_samples` per intent go into a model; the simulator's statistical
     tier learns from a larger expansion (`limit`).
     """
-    from skill.model_templates import TemplateError, expand_intent, parse_rules
+    try:
+        from skill.model_templates import TemplateError, expand_intent, parse_rules
+    except ImportError as exc:
+        raise MissingDependency("expanding the interaction model's templates", exc.name) from exc
 
     rules = parse_rules(source.get("rules") or {})
     limit = limit or int(source["max_samples"])

@@ -10,6 +10,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from skill import interaction_model as models
+from skill.dependencies import MissingDependency
 from skill.core.paths import DATA_DIR, load_yaml
 from skill.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
@@ -210,7 +211,10 @@ class Understander:
     def classifier(self) -> Classifier:
         """The statistical tier, trained on first use (and cached on disk while the model is unchanged)."""
         if self._classifier is None:
-            self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.free_text, self.training)
+            try:
+                self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.free_text, self.training)
+            except ImportError as exc:
+                raise MissingDependency("the simulator's statistical tier", exc.name) from exc
         return self._classifier
 
     def _close_exact(self, ranked: list[_Candidate], guess: Guess) -> _Candidate | None:

@@ -1,0 +1,100 @@
+"""Understanding end to end on blind annotation sets: the nlu-eval command and the floors CI holds.
+
+The sets in tests/data/eval/ were written by people who never saw the interaction model, the
+templates or the FAQ phrasings. dev/ and dev2/ may be read while building the model; test/ is
+only ever scored, and a failing check here reports figures, never the utterances.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skill.cli import main
+from skill.dependencies import MissingDependency
+from skill.simulator.evaluation import EvaluationError, evaluate, read
+from skill.simulator.nlu import Understander, understander
+
+TEST_HALF = Path("tests/data/eval/test")
+FLOORS = {"commands": 0.87, "questions": 0.80, "red flags": 0.85, "out of scope": 0.92}
+"""Least share per category on the test half: what the model reaches now, so a change that
+loses understanding fails CI. The targets (95 %, 90 %, all, all) are higher; see the README."""
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return [evaluate(path) for path in sorted(TEST_HALF.glob("*.csv"))]
+
+
+def test_the_test_half_stays_above_its_floors(reports):
+    below = []
+    for report in reports:
+        for category in report.categories():
+            right, total = report.accuracy(category)
+            if right / total < FLOORS[category]:
+                below.append(f"{report.name} {category}: {right}/{total} = {right / total:.1%} < {FLOORS[category]:.0%}")
+    assert not below, "; ".join(below)
+
+
+def test_sets_are_large_enough_and_halves_do_not_overlap():
+    dev = {r.utterance.lower() for p in Path("tests/data/eval").glob("dev*/*.csv") for r in read(p)}
+    test = [r for p in TEST_HALF.glob("*.csv") for r in read(p)]
+    shared = sum(r.utterance.lower() in dev for r in test)
+    assert not shared, f"{shared} test-half utterances also appear in a development set"
+    commands = [r for r in test if r.entry is None]
+    questions = [r for r in test if r.entry not in (None, "urgent", "decline")]
+    assert len(commands) >= 150 and len(questions) >= 100
+    assert sum(r.entry == "urgent" for r in test) >= 15 and sum(r.entry == "decline" for r in test) >= 15
+
+
+def test_nlu_eval_prints_figures_and_misses_and_exits_by_threshold(tmp_path, capsys):
+    sheet = tmp_path / "mini.csv"
+    sheet.write_text(
+        "utterance,referenceTimestamp,intent,slot[routine],slot[area],slot[duration]\n"
+        "start the desk break,,StartRoutineIntent,desk-break,,\n"
+        "\"um, five minutes for my neck\",,StartRoutineIntent,,neck,PT5M\n"
+        "next,,AMAZON.PauseIntent,,,\n",
+        encoding="utf-8",
+    )
+    assert main(["nlu-eval", str(sheet), "--threshold", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "commands         2/3" in out and "MISS line 4: 'next'" in out and "nearest sample" in out
+    assert "AMAZON.PauseIntent -> AMAZON.NextIntent" in out
+    assert main(["nlu-eval", str(sheet), "--threshold", "0.9"]) == 1
+    assert "BELOW THRESHOLD" in capsys.readouterr().out
+
+
+def test_question_rows_are_judged_by_the_entry_that_answers(tmp_path, capsys):
+    sheet = tmp_path / "q.csv"
+    sheet.write_text(
+        "utterance,referenceTimestamp,intent,entry\n"
+        "should I use ice or heat,,QuestionIntent,ice-or-heat\n"
+        "I fell off a ladder and my back hurts,,QuestionIntent,urgent\n"
+        "what's the weather in paris,,AMAZON.FallbackIntent,decline\n"
+        "should I use ice or heat,,QuestionIntent,desk-stretches\n",
+        encoding="utf-8",
+    )
+    report = evaluate(sheet)
+    assert [r.passed for r in report.results] == [True, True, True, False]
+    assert report.accuracy("red flags") == (1, 1) and report.accuracy("out of scope") == (1, 1)
+
+
+def test_a_sheet_without_amazons_header_is_refused(tmp_path):
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("text,intent\nnext,AMAZON.NextIntent\n", encoding="utf-8")
+    with pytest.raises(EvaluationError, match="utterance,referenceTimestamp,intent"):
+        read(sheet)
+    assert main(["nlu-eval", str(sheet)]) == 2
+
+
+def test_missing_scikit_learn_is_named(monkeypatch):
+    import skill.simulator.nlu as nlu
+
+    def broken(*args, **kwargs):
+        raise ImportError("No module named 'sklearn'", name="sklearn")
+
+    monkeypatch.setattr(nlu, "cached", broken)
+    fresh = Understander(understander().model, understander().alexa)
+    with pytest.raises(MissingDependency, match="sklearn.*back-coach\\[local\\]"):
+        fresh.understand("loosen up my traps a bit")
