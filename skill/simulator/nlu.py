@@ -407,20 +407,33 @@ def faq_free_text() -> dict[str, list[str]]:
     A real speaker's understanding knows how questions and statements are shaped from far more
     than one skill's samples; the FAQ's phrasings give the statistical tier that sense.
     """
-    from skill.core.faq import load_entries
-
     query: list[str] = []
     statement: list[str] = []
-    for entry in load_entries():
-        for phrasing in entry.questions:
-            words = tokens(phrasing)
-            if len(words) > 2:
-                (statement if words[0] in STATEMENT_OPENERS else query).append(" ".join(words[1:]))
+    for words in _faq_phrasings():
+        if len(words) > 2:
+            (statement if words[0] in STATEMENT_OPENERS else query).append(" ".join(words[1:]))
     return {"query": query, "statement": statement}
+
+
+def _faq_phrasings() -> list[list[str]]:
+    from skill.core.faq import load_entries
+
+    return [tokens(phrasing) for entry in load_entries() for phrasing in entry.questions]
+
+
+def faq_utterances() -> dict[str, list[str]]:
+    """The FAQ's phrasings as whole utterances, for the intents a speaker would hear them as."""
+    found: dict[str, list[str]] = {"QuestionIntent": [], "StatementIntent": []}
+    for words in _faq_phrasings():
+        found["StatementIntent" if words[0] in STATEMENT_OPENERS else "QuestionIntent"].append(" ".join(words))
+    return found
 
 
 @cache
 def understander(locale: str = "en-US") -> Understander:
     """The understander for a locale's stored interaction model, built once."""
-    return Understander(models.load(locale), free_text=faq_free_text(),
-                        training=models.training_samples(locale, TRAINING_SAMPLES), spelling=models.spelling(locale))
+    training = models.training_samples(locale, TRAINING_SAMPLES)
+    for intent, utterances in faq_utterances().items():
+        training[intent] = [*training.get(intent, []), *utterances]
+    return Understander(models.load(locale), free_text=faq_free_text(), training=training,
+                        spelling=models.spelling(locale))
