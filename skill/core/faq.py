@@ -183,6 +183,10 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """The skill offers this entry's first phrasing as an example of what to ask."""
     questions: Annotated[tuple[Text, ...], msgspec.Meta(min_length=3)]
     keywords: tuple[Text, ...] = ()
+    first_when: tuple[Text, ...] = ()
+    """Patterns, written like red-flag keywords: a question containing one gets this entry's answer
+    whatever else it resembles, so a caution ("can she use a massage ball, she's pregnant") is never
+    lost to a how-to answer. Red flags still come first."""
     answer: Text
     more: Text | None = None
     routines: tuple[str, ...] = ()
@@ -370,6 +374,7 @@ class Matcher:
             ((_alarm(k, self.normalizer), entry) for entry in entries if entry.red_flag for k in entry.keywords),
             key=lambda item: -sum(len(group) for group in item[0]),
         )
+        self._precedence = [(_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when]
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
         for number, (alarm, _) in enumerate(self._alarms):
@@ -411,6 +416,9 @@ class Matcher:
             f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[pick]:.0f}, "
             f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"
         )
+        first = next((e for pattern, e in self._precedence if all(_found(group, tokens) for group in pattern)), None)
+        if first is not None and first is not entry:
+            return Match(first, 100.0, urgent, f"{why}; '{query}' names a caution of {first.id}")
         if not self._accept(score, float(similar[pick]), covered):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
