@@ -418,7 +418,7 @@ class Matcher:
         )
         first = next((e for pattern, e in self._precedence if all(_found(group, tokens) for group in pattern)), None)
         if first is not None and first is not entry:
-            return Match(first, 100.0, urgent, f"{why}; '{query}' names a caution of {first.id}")
+            return Match(first, 100.0, urgent, f"{why}; '{query}' has a pattern {first.id} answers first")
         if not self._accept(score, float(similar[pick]), covered):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
