@@ -192,6 +192,17 @@ class StartRoutineIntentHandler(_Intent):
             if unknown:
                 reply.say(voice.say("skill.unknown_routine", name=_heard(unknown[0])))
             return respond(handler_input, _offer_routines(turn, reply))
+        reply = self._choose(turn, request)
+        if request.area is Area.CHEST:
+            # "My chest feels tight" may be muscles or the heart: the coach cannot tell, so it says
+            # what to do if it is the heart before anything else.
+            reply.parts.insert(0, voice.say("skill.chest_caution"))
+        return respond(handler_input, reply)
+
+    @staticmethod
+    def _choose(turn: Turn, request: Request) -> Reply:
+        """Start the routine that fits the request, or list the ones that might, or offer them all."""
+        voice = turn.voice
         choice = choose(turn.player.library, request, turn.player.length(voice))
         if choice.routine is None:
             if choice.candidates:
@@ -200,11 +211,10 @@ class StartRoutineIntentHandler(_Intent):
                 )
                 reply.reprompt = voice.say("skill.which_reprompt")
                 turn.state.awaiting = None
-                return respond(handler_input, reply)
-            reply = Reply().say(voice.say("skill.no_match"))
-            return respond(handler_input, _offer_routines(turn, reply))
+                return reply
+            return _offer_routines(turn, Reply().say(voice.say("skill.no_match")))
         turn.state.awaiting = None
-        return respond(handler_input, turn.player.start(turn.state, voice, choice.routine, choice.budget, turn.now))
+        return turn.player.start(turn.state, voice, choice.routine, choice.budget, turn.now)
 
 
 class ListRoutinesIntentHandler(_Intent):

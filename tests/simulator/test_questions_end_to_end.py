@@ -1,4 +1,4 @@
-"""Every question the skill suggests, and any question mid-routine, reaches its entry end to end."""
+"""Questions end to end: every suggested question reaches its entry, in a routine too, and chest requests get a safety check first."""
 
 from __future__ import annotations
 
@@ -50,3 +50,13 @@ def test_a_question_mid_routine_gets_the_same_entry_as_outside_one():
         exchange = simulator.say(entry.questions[0], wait=20)[-1]
         assert exchange.answer == entry.id, entry.questions[0]
         assert not exchange.end_session
+
+
+def test_asking_for_the_chest_first_says_what_to_do_if_it_is_the_heart():
+    simulator = _simulator(2)
+    simulator.say("open back coach")
+    said = simulator.say("something for my chest")[-1].speech
+    assert said.startswith("One check first") and "emergency" in said
+    other = _simulator(3)
+    other.say("open back coach")
+    assert "emergency" not in other.say("something for my neck")[-1].speech
