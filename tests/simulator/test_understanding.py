@@ -98,3 +98,16 @@ def test_missing_scikit_learn_is_named(monkeypatch):
     fresh = Understander(understander().model, understander().alexa)
     with pytest.raises(MissingDependency, match="sklearn.*back-coach\\[local\\]"):
         fresh.understand("loosen up my traps a bit")
+
+
+def test_the_lambda_and_web_paths_never_load_the_simulators_packages():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, skill.lambda_function, skill.web; "
+        "print(sorted(m for m in ('sklearn', 'hassil', 'scipy', 'skill.simulator.statistical') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env={"BACKCOACH_SKILL_ID": "amzn1.ask.skill.test", "PATH": ""}).stdout
+    assert out.strip() == "[]"
