@@ -123,10 +123,13 @@ class Understander:
             self.slot_kinds[intent["name"]] = kinds
             for sample in intent.get("samples", []):
                 self._add(intent["name"], sample, kinds)
+        self.whole_phrases: dict[str, str] = {}
         for name, phrases in alexa["built_in_intents"].items():
             if name in self.intents:
                 for phrase in phrases:
                     self._add(name, phrase, {})
+                    if any(w in self.fillers for w in tokens(phrase)):
+                        self.whole_phrases[" ".join(tokens(phrase))] = name
 
     def _key(self, text: str) -> str:
         return " ".join(w for w in tokens(text) if w not in self.articles)
@@ -151,7 +154,11 @@ class Understander:
     def understand(self, text: str, in_session: bool = True) -> Understanding:
         """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
         # Speech recognition spells words the locale's way, whoever typed them.
-        words = [self.spelling.get(w, w) for w in tokens(text) if w not in self.fillers]
+        said = [self.spelling.get(w, w) for w in tokens(text)]
+        if " ".join(said) in self.whole_phrases:  # "uh huh" is a yes, not a filler and a "huh"
+            intent = self.whole_phrases[" ".join(said)]
+            return Understanding("IntentRequest", intent, {}, " ".join(said), 100.0, explain=("a built-in phrase",))
+        words = [w for w in said if w not in self.fillers]
         if " ".join(words) in self.exit_words:
             return Understanding("SessionEndedRequest", explain=("exit phrase",))
         invoked = self._invocation(words)
