@@ -111,3 +111,44 @@ def test_the_lambda_and_web_paths_never_load_the_simulators_packages():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={"BACKCOACH_SKILL_ID": "amzn1.ask.skill.test", "PATH": ""}).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("said", "intent", "slots"),
+    [
+        ("start a routine for my upper back", "StartRoutineIntent", {"area": "upper_back"}),
+        ("I wanna loosen up my shoulders", "StartRoutineIntent", {"area": "shoulders"}),
+        ("do the morning wake up routine", "StartRoutineIntent", {"routine": "morning-back-wake-up"}),
+        ("start a routine with a tennis ball", "StartRoutineIntent", {"equipment": "tennis_ball"}),
+        ("let's do my favorite routine", "StartFavouriteIntent", {}),
+        ("how am I doing this week", "ProgressIntent", {}),
+        ("can we go faster?", "FasterIntent", {}),
+        ("sorry, what was that", "AMAZON.RepeatIntent", {}),
+        ("carry on", "AMAZON.ResumeIntent", {}),
+        ("continue", "AMAZON.ResumeIntent", {}),
+    ],
+)
+def test_the_reported_command_misses_are_understood(said, intent, slots):
+    heard = understander().understand(said)
+    assert heard.intent == intent, heard.explain
+    assert {k: v.id or v.value for k, v in heard.slots.items()} == slots
+
+
+@pytest.mark.parametrize(
+    ("said", "entry"),
+    [
+        ("is ice or heat better for a sore back", "ice-or-heat"),
+        ("should stretching hurt", "stretching-hurt"),
+        ("is it ok to stretch every day", "stretch-every-day"),
+        ("how should I sleep with a pulled back muscle", "sleep-pulled-muscle"),
+        ("how long should I foam roll", "foam-roll-duration"),
+        ("I've got a crushing pain in my chest, will stretching help with that", "urgent"),
+        ("I fell off a ladder yesterday and now my back really hurts", "urgent"),
+        ("I've kind of lost control of my bladder since my back started hurting", "urgent"),
+    ],
+)
+def test_the_reported_question_misses_reach_the_answerer(tmp_path, said, entry):
+    sheet = tmp_path / "one.csv"
+    sheet.write_text(f'utterance,referenceTimestamp,intent,entry\n"{said}",,QuestionIntent,{entry}\n', encoding="utf-8")
+    result = evaluate(sheet).results[0]
+    assert result.passed, (result.got, result.hint)
