@@ -48,6 +48,13 @@ MIN_SIMILARITY = 60.0
 MIN_COVERED = 0.4
 """At least this share of the question's topic words, each weighted by how telling it is, must be
 accounted for by the chosen entry: 'book me a massage appointment' shares only 'massage'."""
+COVERED_WORDS = 5
+"""The share above is asked of questions up to this many topic words. A longer, chattier question
+("started a new job lifting boxes and my upper back is killing me, what massage is best") tells
+its story in words no entry uses, so it needs the entry to account for about as many telling
+words as a short question holds, not the same share..."""
+MIN_COVERED_LONG = 0.15
+"""...and never less than this share."""
 ANSWER_WORD_CREDIT = 0.5
 """A question word found only in an entry's answer, not its phrasings, counts this much."""
 MAX_WORD_WEIGHT = 4.0
@@ -417,9 +424,9 @@ class Matcher:
             f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"
         )
         first = next((e for pattern, e in self._precedence if all(_found(group, tokens) for group in pattern)), None)
-        if first is not None and first is not entry:
+        if first is not None:
             return Match(first, 100.0, urgent, f"{why}; '{query}' has a pattern {first.id} answers first")
-        if not self._accept(score, float(similar[pick]), covered):
+        if not self._accept(score, float(similar[pick]), covered, len(tokens)):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
         return Match(entry, min(score, 100.0), urgent, why)
@@ -431,8 +438,9 @@ class Matcher:
             return 1.0
         return ANSWER_WORD_CREDIT if token in self._answer_words[index] else 0.0
 
-    def _accept(self, score: float, similar: float, covered: float) -> bool:
-        return score >= self.threshold and similar >= MIN_SIMILARITY and covered >= MIN_COVERED
+    def _accept(self, score: float, similar: float, covered: float, words: int) -> bool:
+        least = max(MIN_COVERED_LONG, MIN_COVERED * min(1.0, COVERED_WORDS / max(words, 1)))
+        return score >= self.threshold and similar >= MIN_SIMILARITY and covered >= least
 
     def _similarity(self, query: str, entries: np.ndarray) -> np.ndarray:
         """For each of the given entries, the best similarity (0 to 100) of the question to one
