@@ -6,7 +6,8 @@ reads it, plus an optional `entry` column of our own for questions:
 * with no `entry`, the row passes when the simulator hears the intent and every slot column
   (resolved id for custom types, ISO-8601 for durations; an empty cell means no such slot);
 * `entry: ID` passes when the skill's answer comes from that quick-answer entry;
-* `entry: urgent` passes when the response opens with a red-flag entry's urgent advice;
+* `entry: urgent` passes when the response opens with urgent advice: a red-flag entry's answer,
+  or the emergency check that opens every reply to a chest request;
 * `entry: decline` passes when the skill gives no quick answer other than one that politely
   refuses (`declines: true` in the FAQ data), starts no routine, and raises no alarm.
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from skill.core.faq import default_matcher
+from skill.core.phrases import Phrasebook
 from skill.envelopes import Session
 from skill.simulator.driver import Exchange, Simulator, Transport, in_process
 from skill.simulator.nlu import understander
@@ -106,14 +108,32 @@ def read(path: Path) -> list[Row]:
     return rows
 
 
+_ISO = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def _same(expected: str, heard: str | None) -> bool:
+    """Whether a slot was heard as expected; durations compare by length (PT90S is PT1M30S)."""
+    if heard == expected:
+        return True
+    a, b = _ISO.fullmatch(expected), _ISO.fullmatch(heard or "")
+    if a and b and expected.startswith("P"):
+        seconds = [sum(int(v or 0) * s for v, s in zip(m.groups(), (86400, 3600, 60, 1), strict=True)) for m in (a, b)]
+        return seconds[0] == seconds[1]
+    return False
+
+
 def _heard_slots(exchange: Exchange) -> dict[str, str]:
     slots = exchange.summary()["request"]["slots"]
     return {name: str(s["id"] or s["value"]) for name, s in slots.items() if s.get("value")}
 
 
 def _urgent(exchange: Exchange) -> bool:
+    """Whether the response opens with urgent-care advice: a red-flag answer, or the check every
+    chest request opens with (what to do if it is the heart)."""
     speech = exchange.speech
-    return any(e.red_flag and speech.startswith(e.answer[:60]) for e in default_matcher().entries)
+    openings = [e.answer for e in default_matcher().entries if e.red_flag]
+    openings += Phrasebook.load(exchange.request.get("request", {}).get("locale") or "en-US").variants("skill.chest_caution")
+    return any(speech.startswith(opening[:60]) for opening in openings)
 
 
 def _started_routine(exchange: Exchange) -> bool:
@@ -151,7 +171,7 @@ def run_row(row: Row, transport: Transport, locale: str) -> Result:
         slots = _heard_slots(exchange)
         wanted = {k: v for k, v in row.slots.items() if v}
         named = set(row.slots)
-        passed = intent == row.intent and all(slots.get(k) == v for k, v in wanted.items()) and not (
+        passed = intent == row.intent and all(_same(v, slots.get(k)) for k, v in wanted.items()) and not (
             {k for k in slots if k in named} - set(wanted)
         )
         got = intent + ("" if not slots else " " + " ".join(f"{k}={v}" for k, v in sorted(slots.items())))

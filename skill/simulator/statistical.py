@@ -34,7 +34,7 @@ from skill.envelopes import SlotValue
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration
 
 FALLBACK = "AMAZON.FallbackIntent"
-CACHE_VERSION = "8"
+CACHE_VERSION = "9"
 """Change when the features or training change, so cached classifiers are rebuilt."""
 FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
@@ -122,7 +122,7 @@ class Gazetteer:
         if not self.first_words:
             self.first_words = {key[0] for entries in self.table.values() for key in entries}
         for start in range(len(words)):
-            if words[start] not in self.first_words:
+            if words[start] not in self.first_words and words[start].removesuffix("'s") not in self.first_words:
                 continue
             for end in range(min(len(words), start + MAX_SPAN), start, -1):
                 key = tuple(w for w in words[start:end] if w not in self.articles)
