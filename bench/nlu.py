@@ -38,8 +38,7 @@ def run(settings: Settings) -> Report:
     import sklearn.svm  # noqa: F401
 
     imported = time.perf_counter()
-    training = models.training_samples("en-US", nlu.TRAINING_SAMPLES)
-    free_text = nlu.faq_free_text()
+    free_text, training = nlu.training_inputs("en-US")
     expanded = time.perf_counter()
     classifier = Classifier(models.load("en-US"), load_yaml(nlu.ALEXA), free_text, training)
     built = time.perf_counter()
@@ -61,10 +60,12 @@ def run(settings: Settings) -> Report:
     fit = built - expanded
     report.row(f"statistical tier, cold build: {built - imported:.2f} s", "-", "-", f"< {BUILD_BUDGET:g} s",
                verdict(built - imported < BUILD_BUDGET))
+    model, alexa = models.load("en-US"), load_yaml(nlu.ALEXA)
     with tempfile.TemporaryDirectory() as directory:
-        cached(models.load("en-US"), load_yaml(nlu.ALEXA), Path(directory), free_text, training)
+        where = Path(directory)
+        cached(model, alexa, where, lambda: (free_text, training), nlu._fingerprint())  # trains and writes
         start = time.perf_counter()
-        cached(models.load("en-US"), load_yaml(nlu.ALEXA), Path(directory), free_text, training)
+        cached(model, alexa, where, lambda: (free_text, training), nlu._fingerprint())  # what a later run pays
         loaded = time.perf_counter() - start
     report.row(f"statistical tier, cached: {loaded:.2f} s", "-", "-", f"< {BUILD_BUDGET:g} s", verdict(loaded < BUILD_BUDGET))
     counts = {tier: 0 for tier in ("exact", "statistical", "fallback")}

@@ -486,12 +486,11 @@ class TopicIntentHandler(_Intent):
         turn = Turn.of(handler_input)
         spoken, topic_id = slot(handler_input, "topic")
         spoken = spoken or ""
-        # What was said decides first ("tech neck" has an entry of its own); the topic's name
-        # answers when the words alone find nothing.
-        match = turn.faq.match(spoken)
-        if match.entry is None and match.urgent is None and topic_id:
-            match = turn.faq.match(topic_id.replace("_", " "))
-        return respond(handler_input, _answer(turn, match, spoken))
+        # The words said are checked for red flags; the topic's own name chooses the answer, or
+        # the words when the topic is unknown.
+        said = turn.faq.match(spoken)
+        match = said if said.urgent is not None or not topic_id else turn.faq.match(topic_id.replace("_", " "))
+        return respond(handler_input, _answer(turn, match if match.entry is not None else said, spoken))
 
 
 class TellMeMoreIntentHandler(_Intent):

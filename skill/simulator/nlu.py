@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from skill import interaction_model as models
-from skill.dependencies import MissingDependency
 from skill.core.paths import DATA_DIR, load_yaml
+from skill.dependencies import MissingDependency
 from skill.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
-from skill.simulator.statistical import Classifier, Guess, cached
+from skill.simulator.statistical import Classifier, Guess, Inputs, cached
+from skill.simulator.words import FALLBACK, tokens
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
+FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
 EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
 TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
-FALLBACK = "AMAZON.FallbackIntent"
 MAX_SLOT_WORDS = 12
 MAX_FREE_TEXT_WORDS = 40
 """AMAZON.SearchQuery takes a whole sentence; other slots a short name."""
 FUZZY_RESOLUTION = 88
 """Least rapidfuzz score for a slot value to resolve to a near-miss synonym."""
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case words with apostrophes kept, punctuation dropped."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)*", text.lower().replace("\u2019", "'"))
 
 
 @dataclass
@@ -90,10 +88,13 @@ class Understander:
     """Matches text against every sample utterance of a locale's model, most specific match first."""
 
     def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None,
-                 free_text: dict[str, list[str]] | None = None, training: dict[str, list[str]] | None = None,
-                 spelling: dict[str, str] | None = None) -> None:
+                 inputs: Inputs | None = None, fingerprint: str = "", spelling: dict[str, str] | None = None) -> None:
+        """`inputs` gives the statistical tier more to learn from than the model (see training_inputs);
+        `fingerprint` names what it reads, for the classifier cache."""
         alexa = alexa or load_yaml(ALEXA)
-        self.model, self.alexa, self.free_text, self.training = model, alexa, free_text, training
+        self.model, self.alexa = model, alexa
+        self.inputs: Inputs = inputs or (lambda: ({}, {}))
+        self.fingerprint = fingerprint
         self.spelling = dict(spelling or {})
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
         self._classifier: Classifier | None = None
@@ -155,9 +156,8 @@ class Understander:
         """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
         # Speech recognition spells words the locale's way, whoever typed them.
         said = [self.spelling.get(w, w) for w in tokens(text)]
-        if " ".join(said) in self.whole_phrases:  # "uh huh" is a yes, not a filler and a "huh"
-            intent = self.whole_phrases[" ".join(said)]
-            return Understanding("IntentRequest", intent, {}, " ".join(said), 100.0, explain=("a built-in phrase",))
+        if " ".join(said) in self.whole_phrases:
+            return self.match(" ".join(said))
         words = [w for w in said if w not in self.fillers]
         if " ".join(words) in self.exit_words:
             return Understanding("SessionEndedRequest", explain=("exit phrase",))
@@ -181,7 +181,11 @@ class Understander:
         that only fits with free text or an unknown slot value is the last resort, so "start a
         routine with a tennis ball" is never heard as area = "start".
         """
-        words = [w for w in tokens(text) if w not in self.fillers]
+        said = tokens(text)
+        if " ".join(said) in self.whole_phrases:  # "uh huh" is a yes, not a filler and a "huh"
+            return Understanding("IntentRequest", self.whole_phrases[" ".join(said)], {}, " ".join(said), 100.0,
+                                 explain=("tier: exact sample (a built-in phrase)",), tier="exact")
+        words = [w for w in said if w not in self.fillers]
         candidates = self._candidates(words, 0.0)
         trimmed = self._without_opener(words)
         if trimmed is not None:
@@ -194,7 +198,7 @@ class Understander:
                                  explain=("tier: exact sample", *exact), tier="exact")
         if not words:
             return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
-        guess = self.classifier.guess(" ".join(self._without_discourse(self.classifier._after_correction(words))))
+        guess = self.classifier.guess(" ".join(self._without_discourse(words)))
         rival = self._close_exact(ranked, guess)
         if rival is not None:
             return Understanding("IntentRequest", rival.intent, rival.slots, rival.sample, rival.score,
@@ -219,7 +223,7 @@ class Understander:
         """The statistical tier, trained on first use (and cached on disk while the model is unchanged)."""
         if self._classifier is None:
             try:
-                self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.free_text, self.training)
+                self._classifier = cached(self.model, self.alexa, CLASSIFIER_CACHE, self.inputs, self.fingerprint)
             except ImportError as exc:
                 raise MissingDependency("the simulator's statistical tier", exc.name) from exc
         return self._classifier
@@ -245,7 +249,7 @@ class Understander:
         while trimmed:
             trimmed = False
             for opener in self.discourse:
-                if words[: len(opener)] == opener and len(words) > len(opener):
+                if opener and words[: len(opener)] == opener and len(words) > len(opener):
                     words, trimmed = words[len(opener) :], True
         return words
 
@@ -436,11 +440,31 @@ def faq_utterances() -> dict[str, list[str]]:
     return found
 
 
-@cache
-def understander(locale: str = "en-US") -> Understander:
-    """The understander for a locale's stored interaction model, built once."""
+def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What the statistical tier learns from besides the model: stand-ins for free text, and the
+    full template expansion with the FAQ's phrasings as whole questions and statements."""
     training = models.training_samples(locale, TRAINING_SAMPLES)
     for intent, utterances in faq_utterances().items():
         training[intent] = [*training.get(intent, []), *utterances]
-    return Understander(models.load(locale), free_text=faq_free_text(), training=training,
+    return faq_free_text(), training
+
+
+def _fingerprint() -> str:
+    """The files and code training_inputs reads, for the classifier cache key."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [str(TRAINING_SAMPLES)]
+    for path in (models.SOURCE, FAQ_FILE, Path(models.__file__).with_name("model_templates.py"), Path(__file__)):
+        parts.append(path.read_text(encoding="utf-8"))
+    try:
+        parts.append(version("hassil"))
+    except PackageNotFoundError:
+        parts.append("hassil missing")
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+@cache
+def understander(locale: str = "en-US") -> Understander:
+    """The understander for a locale's stored interaction model, built once."""
+    return Understander(models.load(locale), inputs=lambda: training_inputs(locale), fingerprint=_fingerprint(),
                         spelling=models.spelling(locale))

@@ -21,8 +21,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import os
 import pickle
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,17 +34,21 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from skill.envelopes import SlotValue
+from skill.simulator import numbers as numbers_module
+from skill.simulator import words as words_module
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration
+from skill.simulator.words import FALLBACK, tokens
 
-FALLBACK = "AMAZON.FallbackIntent"
-CACHE_VERSION = "9"
-"""Change when the features or training change, so cached classifiers are rebuilt."""
+CACHE_VERSION = "10"
+"""Part of the cache key, with this module's code: change it to retire every cached classifier."""
 FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
 FUZZY_WORD = 75
 """Least rapidfuzz ratio for each word of such a span against the value's word in its place."""
 MAX_SPAN = 8
+UNRESOLVED_WORDS = 5
+"""Most words taken as a value the model does not know ("start a routine for my numb legs")."""
 SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard..."""
 SLOTLESS_SIMILAR = 75
@@ -55,11 +62,6 @@ SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
 _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
-
-
-def words_of(text: str) -> list[str]:
-    """Lower-case words with apostrophes kept, punctuation dropped."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)*", text.lower().replace("\u2019", "'"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,7 @@ class Gazetteer:
             for value in slot_type["values"]:
                 name = value["name"]["value"]
                 for said in (name, *value["name"].get("synonyms", [])):
-                    key = tuple(w for w in words_of(said) if w not in articles)
+                    key = tuple(w for w in tokens(said) if w not in articles)
                     if key:
                         entries.setdefault(key, (value["id"], name))
                         gazetteer.longest = max(gazetteer.longest, len(key))
@@ -151,7 +153,7 @@ class Gazetteer:
         """Spans that are a value said slightly differently ("shoulder blade squeeze"): as many words
         as the value, each close to the value's word in the same place."""
         near: list[Span] = []
-        content = [w for w in words]
+        content = words
         for kind, entries in self.table.items():
             if kinds is not None and kind not in kinds:
                 continue
@@ -195,7 +197,7 @@ class Classifier:
         self.articles = frozenset(alexa["articles"])
         self.examples = list(alexa.get("search_query_examples") or ["something"])
         self.out_of_domain = list(alexa.get("out_of_domain") or [])
-        self.corrections = [words_of(c) for c in alexa.get("corrections") or []]
+        self.corrections = [tokens(c) for c in alexa.get("corrections") or []]
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
@@ -222,7 +224,7 @@ class Classifier:
             for sample in samples:
                 slot_names = _SLOT.findall(sample)
                 if slot_names and self.slot_kinds[name].get(slot_names[0]) == "AMAZON.SearchQuery":
-                    self.carriers.setdefault(name, []).append(words_of(sample.split("{")[0]))
+                    self.carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
         for name, carriers in self.carriers.items():
             self.carriers[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
         self._fit(free_text or {}, learn)
@@ -269,7 +271,7 @@ class Classifier:
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2,
                                      preprocessor=_raw, dtype=np.float32)
         features = hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)]).tocsr()
-        svm = LinearSVC(C=SVM_C).fit(features, labels)
+        svm = LinearSVC(C=SVM_C, random_state=0).fit(features, labels)
         self.classes = [str(c) for c in svm.classes_]
         # Kept as plain arrays: a prediction is then two transforms and one product, without the
         # per-call checks of a scikit-learn pipeline.
@@ -278,7 +280,7 @@ class Classifier:
 
     def features_text(self, text: str) -> str:
         """'raw words<TAB>delexicalised words', the two views the features read."""
-        words = [w for w in words_of(text) if w not in self.fillers]
+        words = [w for w in tokens(text) if w not in self.fillers]
         marks: dict[int, tuple[int, str]] = {}
         taken: set[int] = set()
         for start, end, _ in _durations(words):
@@ -307,7 +309,7 @@ class Classifier:
     def guess(self, text: str) -> Guess:
         """The most likely intent with its slots, and whether it passes the fallback sensitivity."""
         features = self.features_text(text)
-        from scipy.sparse import hstack
+        from scipy.sparse import hstack  # scikit-learn's dependency, loaded once the tier is trained
 
         row = hstack([self.words.transform([features]), self.chars.transform([features])]).tocsr()
         margins = (row @ self.coef)[0] + self.intercept
@@ -328,7 +330,7 @@ class Classifier:
         runner = next((p for intent, p in ranked if intent not in group), 0.0)
         least, margin = SENSITIVITY.get(self.sensitivity, SENSITIVITY["MEDIUM"])
         confident = top[0] != FALLBACK and together >= least and together - runner >= margin
-        words = [w for w in words_of(text) if w not in self.fillers]
+        words = [w for w in tokens(text) if w not in self.fillers]
         if not (set(features.split("\t")[1].split()) - {START}) & self.vocabulary.get(top[0], set()):
             confident = False  # not one word in common with anything the intent was taught
         slots, spans = self.slots(top[0], words)
@@ -372,6 +374,13 @@ class Classifier:
                     said = " ".join(words[offset + span.start : offset + span.end])
                     slots[name] = SlotValue(said, span.id, span.kind)
                     shown.append((name, span, said))
+        if custom and not any(n in slots for n in by_kind.values()):
+            said = self._unresolved(words)
+            if said:
+                # Alexa fills a slot it cannot resolve with the words said; the skill then checks them.
+                kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
+                slots[by_kind[kind]] = SlotValue(" ".join(said), None, kind)
+                shown.append((by_kind[kind], None, " ".join(said)))
         if "AMAZON.DURATION" in by_kind:
             for start, end, value in _durations(words):
                 name = by_kind["AMAZON.DURATION"]
@@ -379,6 +388,17 @@ class Classifier:
                     slots[name] = SlotValue(value)
                     shown.append((name, None, " ".join(words[start:end])))
         return slots, tuple(shown)
+
+    @staticmethod
+    def _unresolved(words: list[str]) -> list[str]:
+        """The words after the last "for my", "for the", "for" or "on my": where a value would be said."""
+        for at in range(len(words) - 1, -1, -1):
+            if words[at] in ("for", "on") and at + 1 < len(words):
+                rest = words[at + 1 :]
+                if rest[0] in ("my", "the", "a", "an", "me"):
+                    rest = rest[1:]
+                return rest[:UNRESOLVED_WORDS]
+        return []
 
     def _after_correction(self, words: list[str]) -> list[str]:
         """The words after the last self-correction ("the tennis ball, no wait, the roller")."""
@@ -418,26 +438,54 @@ def _delex(text: str) -> str:
     return text.split("\t")[-1]
 
 
-def cached(model: dict[str, Any], alexa: dict[str, Any], directory: Path,
-           free_text: dict[str, list[str]] | None = None, training: dict[str, list[str]] | None = None) -> Classifier:
-    """The classifier for a model, from a pickle in `directory` while the model and its inputs are unchanged."""
-    inputs = (CACHE_VERSION, sorted(alexa.items()), model, sorted((free_text or {}).items()), sorted((training or {}).items()))
-    key = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
+Inputs = Callable[[], tuple[dict[str, list[str]], dict[str, list[str]]]]
+"""Builds (free text stand-ins, training samples) when a classifier must be trained."""
+
+
+def _code_digest() -> str:
+    """What the cache key needs of the code and libraries that shape a trained classifier."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [CACHE_VERSION]
+    for module in (__file__, numbers_module.__file__, words_module.__file__):
+        parts.append(Path(module).read_text(encoding="utf-8"))
+    for package in ("scikit-learn", "numpy", "scipy", "rapidfuzz"):
+        try:
+            parts.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package} missing")
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def cached(model: dict[str, Any], alexa: dict[str, Any], directory: Path, inputs: Inputs, fingerprint: str) -> Classifier:
+    """The classifier for a model, from a pickle in `directory` while nothing that shapes it changed.
+
+    The key covers the model, alexa.yaml, `fingerprint` (the files `inputs` reads), this module's
+    code and the libraries' versions, so a pickle is never read back into code it was not made by.
+    `inputs` runs only when a classifier must be trained. A pickle that cannot be read is rebuilt;
+    other keys' pickles are removed once a new one is written.
+    """
+    material = repr((_code_digest(), sorted(alexa.items()), model, fingerprint))
+    key = hashlib.sha256(material.encode()).hexdigest()[:16]
     path = directory / f"classifier-{key}.pickle"
     try:
         with path.open("rb") as handle:
             found = pickle.load(handle)
         if isinstance(found, Classifier):
             return found
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except Exception:  # missing, truncated, or written by other code: train again
         pass
+    free_text, training = inputs()
     classifier = Classifier(model, alexa, free_text, training)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        with temporary.open("wb") as handle:
+        handle_number, name = tempfile.mkstemp(dir=directory, prefix="classifier-", suffix=".tmp")
+        with os.fdopen(handle_number, "wb") as handle:
             pickle.dump(classifier, handle)
-        temporary.replace(path)
+        Path(name).replace(path)
+        for other in directory.glob("classifier-*.pickle"):
+            if other != path:
+                other.unlink(missing_ok=True)
     except OSError:
         pass
     return classifier
