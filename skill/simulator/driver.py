@@ -79,10 +79,19 @@ class Exchange:
 
     @property
     def answer(self) -> str | None:
-        """The id of the quick-answer entry this response gave, if it gave one."""
+        """The id of the quick-answer entry this response spoke, if it spoke one.
+
+        The skill remembers its last answer across turns (for "tell me more"), so an entry counts
+        only when its answer is in this response's speech.
+        """
+        from skill.core.faq import default_matcher
+
         player = (self.response.get("sessionAttributes") or {}).get("player") or {}
         answer = player.get("answer")
-        return answer if isinstance(answer, str) and self.heard is not None else None
+        if not isinstance(answer, str) or self.heard is None:
+            return None
+        entry = next((e for e in default_matcher().entries if e.id == answer), None)
+        return answer if entry is not None and " ".join(entry.answer.split())[:50] in self.speech else None
 
     @property
     def end_session(self) -> bool:

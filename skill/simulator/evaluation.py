@@ -8,8 +8,9 @@ reads it, plus an optional `entry` column of our own for questions:
 * `entry: ID` passes when the skill's answer comes from that quick-answer entry;
 * `entry: urgent` passes when the response opens with urgent advice: a red-flag entry's answer,
   or the emergency check that opens every reply to a chest request;
-* `entry: decline` passes when the skill gives no quick answer other than one that politely
-  refuses (`declines: true` in the FAQ data), starts no routine, and raises no alarm.
+* `entry: decline` passes when the skill says it cannot help (the out-of-scope, "don't know"
+  or fallback reply) or answers with an entry that politely refuses (`declines: true` in the FAQ
+  data), and starts no routine and raises no alarm.
 
 Every row runs in a fresh session opened with "open back coach", all in this process.
 """
@@ -86,7 +87,7 @@ class Report:
 def read(path: Path) -> list[Row]:
     """The rows of an annotation CSV."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # spreadsheets often add a BOM
             table = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise EvaluationError(f"{path}: cannot be read: {exc}") from exc
@@ -105,6 +106,8 @@ def read(path: Path) -> list[Row]:
         slots = {name: cells[i].strip() for i, name in slot_columns.items()}
         entry = cells[entry_column].strip() or None if entry_column is not None else None
         rows.append(Row(cells[0].strip(), cells[2].strip(), slots, entry, number))
+    if not rows:
+        raise EvaluationError(f"{path}: has no rows to score")
     return rows
 
 
@@ -136,6 +139,16 @@ def _urgent(exchange: Exchange) -> bool:
     return any(speech.startswith(opening[:60]) for opening in openings)
 
 
+REFUSALS = ("faq.out_of_scope", "faq.unknown", "skill.fallback", "skill.fallback_routine")
+"""Phrase keys that tell the person the coach cannot help with that."""
+
+
+def _says_it_cannot_help(exchange: Exchange) -> bool:
+    book = Phrasebook.load(exchange.request.get("request", {}).get("locale") or "en-US")
+    openings = [v.split("{")[0][:40] for key in REFUSALS for v in book.variants(key)]
+    return any(opening and opening in exchange.speech for opening in openings)
+
+
 def _started_routine(exchange: Exchange) -> bool:
     player = (exchange.response.get("sessionAttributes") or {}).get("player") or {}
     return bool(player.get("routine"))
@@ -162,7 +175,9 @@ def run_row(row: Row, transport: Transport, locale: str) -> Result:
     elif row.entry == DECLINE:
         answered = exchange.answer
         declining = {e.id for e in default_matcher().entries if e.declines}
-        passed = not _urgent(exchange) and not _started_routine(exchange) and (answered is None or answered in declining)
+        passed = not _urgent(exchange) and not _started_routine(exchange) and (
+            answered in declining or (answered is None and _says_it_cannot_help(exchange))
+        )
         got = "declined" if passed else f"{intent} -> {answered or exchange.speech[:60]!r}"
     elif row.entry:
         passed = exchange.answer == row.entry
@@ -187,7 +202,12 @@ def evaluate(path: Path, transport: Transport | None = None, locale: str = "en-U
     """Run every row of one annotation file."""
     transport = transport or in_process()
     report = Report(path.name)
-    for row in read(path):
+    rows = read(path)
+    known = understander(locale).intents | {"AMAZON.FallbackIntent"}
+    unknown = sorted({r.intent for r in rows} - known)
+    if unknown:
+        raise EvaluationError(f"{path}: intents the model does not have: {', '.join(unknown)}")
+    for row in rows:
         report.results.append(run_row(row, transport, locale))
     return report
 

@@ -60,3 +60,10 @@ def test_asking_for_the_chest_first_says_what_to_do_if_it_is_the_heart():
     other = _simulator(3)
     other.say("open back coach")
     assert "emergency" not in other.say("something for my neck")[-1].speech
+
+
+def test_an_answer_counts_only_on_the_turn_that_speaks_it():
+    simulator = _simulator(4)
+    simulator.say("open back coach")
+    assert simulator.say("should I use ice or heat")[-1].answer == "ice-or-heat"
+    assert simulator.say("list the routines")[-1].answer is None
