@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
 from collections.abc import Iterable, Mapping
@@ -30,6 +31,8 @@ def _count(expression: Expression, rules: Mapping[str, Sentence]) -> int:
         return _count(rules[expression.rule_name].expression, rules)
     if isinstance(expression, Alternative):
         return sum(_count(item, rules) for item in expression.items)
+    if isinstance(expression, Permutation):
+        return math.factorial(len(expression.items)) * math.prod(_count(item, rules) for item in expression.items)
     if isinstance(expression, Group):
         total = 1
         for item in expression.items:
@@ -39,7 +42,7 @@ def _count(expression: Expression, rules: Mapping[str, Sentence]) -> int:
 
 
 def _walk(expression: Expression, rules: Mapping[str, Sentence], rng: random.Random) -> str:
-    """One expansion chosen at random, each alternative weighted by how many expansions it holds."""
+    """One expansion chosen at random, each alternative as likely as any other."""
     if isinstance(expression, TextChunk):
         return expression.original_text
     if isinstance(expression, ListReference):

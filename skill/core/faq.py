@@ -234,6 +234,9 @@ def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) 
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise FaqError(f"{path}: repeated ids: {', '.join(repeated)}")
+    suggested = [e.id for e in entries if e.suggest and not e.red_flag]
+    if entries and len(suggested) < 2:
+        raise FaqError(f"{path}: at least two ordinary entries need suggest: true (the skill offers two examples)")
     if routine_ids is not None:
         for entry in entries:
             missing = set(entry.routines) - routine_ids
@@ -393,6 +396,9 @@ class Matcher:
         tokens = self.normalizer.tokens(question or "")
         alerts = self._alerts(tokens)
         urgent = alerts[0] if alerts else None
+        first = next((e for pattern, e in self._precedence if all(_found(group, tokens) for group in pattern)), None)
+        if first is not None:
+            return Match(first, 100.0, urgent, f"'{' '.join(tokens)}' has a pattern {first.id} answers first")
         if not tokens:
             return Match(None, 0.0, urgent, "no topic words")
         query = " ".join(tokens)
@@ -423,9 +429,6 @@ class Matcher:
             f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[pick]:.0f}, "
             f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"
         )
-        first = next((e for pattern, e in self._precedence if all(_found(group, tokens) for group in pattern)), None)
-        if first is not None:
-            return Match(first, 100.0, urgent, f"{why}; '{query}' has a pattern {first.id} answers first")
         if not self._accept(score, float(similar[pick]), covered, len(tokens)):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)

@@ -31,7 +31,7 @@ def parse_number(words: list[str]) -> float | None:
         # "one two" or "twenty thirty" is two numbers, not one: a unit follows only a ten or a
         # scale, a ten only a scale.
         if word in UNITS:
-            if last in ("unit",) or (last == "ten" and UNITS[word] >= 10):
+            if last == "unit" or (last == "ten" and UNITS[word] >= 10):
                 return None
             current += UNITS[word]
             last = "unit"
@@ -51,6 +51,7 @@ def parse_number(words: list[str]) -> float | None:
             continue
         elif re.fullmatch(r"\d+", word) and not seen:
             current += int(word)
+            last = "unit"
         else:
             return None
         seen = True

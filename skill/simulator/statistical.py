@@ -9,8 +9,8 @@ Like snips-nlu's probabilistic parser, and as a stand-in for Alexa's own statist
 * Before classifying, known slot values are replaced by their type ("start the ROUTINE"), in
   training and when understanding, so the classifier learns carrier words, not values.
 * Features are TF-IDF word 1-2-grams of that text and character 2-4-grams of the raw text; the
-  classifier is a linear SVM (scikit-learn; it trains in a third of a second, a logistic
-  regression in seconds), and a softmax over its margins sets the confidence.
+  classifier is a linear SVM (scikit-learn; it trains in about a second here, a logistic
+  regression in several), and a softmax over its margins sets the confidence.
 * Slots are found by longest match of values and synonyms (rapidfuzz for near misses), the
   number and duration parsers, and, for AMAZON.SearchQuery, the words after the longest carrier
   phrase of the intent's samples.

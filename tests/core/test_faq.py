@@ -373,3 +373,19 @@ def test_a_broken_faq_file_names_the_entry_and_field(tmp_path: Path, change: dic
     with pytest.raises(FaqError) as caught:
         load_entries(path)
     assert str(caught.value) == f"{path}: {expected}"
+
+
+def test_a_faq_file_needs_two_suggested_questions(tmp_path: Path) -> None:
+    entry = {"id": "toes", "topic": "toes", "questions": ["a", "b", "c"], "answer": "Wiggle.", "sources": ["t"]}
+    path = tmp_path / "faq.yaml"
+    path.write_text(yaml.safe_dump({"entries": [entry | {"suggest": True}, entry | {"id": "feet"}]}), encoding="utf-8")
+    with pytest.raises(FaqError, match="two ordinary entries need suggest: true"):
+        load_entries(path)
+    path.write_text(yaml.safe_dump({"entries": [entry | {"suggest": True}, entry | {"id": "feet", "suggest": True}]}),
+                    encoding="utf-8")
+    assert [e.id for e in load_entries(path)] == ["toes", "feet"]
+
+
+def test_a_caution_pattern_answers_whatever_else_the_question_resembles(matcher: Matcher) -> None:
+    assert matcher.match("my wife is pregnant, can she use the tennis ball on her back").entry.id == "pregnancy"
+    assert matcher.match("how do I use a tennis ball on a knot").entry.id == "tennis-ball-knot"
