@@ -190,7 +190,9 @@ class Understander:
         trimmed = self._without_opener(words)
         if trimmed is not None:
             candidates += self._candidates(trimmed, 2.0)
-        ranked = sorted((c for c in candidates if c.score > 0), key=lambda c: c.score, reverse=True)
+        # A sample said word for word, with no slot, is the surest reading there is: "back one"
+        # is that sample of PreviousIntent before it is "{area} one".
+        ranked = sorted((c for c in candidates if c.score > 0), key=lambda c: (not c.slots, c.score), reverse=True)
         exact = tuple(f"{c.score:6.1f}  {c.intent:<26} '{c.sample}'  {self._show(c.slots)}" for c in ranked[:3])
         best = ranked[0] if ranked else None
         if best is not None and self._settled(best):

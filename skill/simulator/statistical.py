@@ -391,9 +391,9 @@ class Classifier:
 
     @staticmethod
     def _unresolved(words: list[str]) -> list[str]:
-        """The words after the last "for my", "for the", "for" or "on my": where a value would be said."""
-        for at in range(len(words) - 1, -1, -1):
-            if words[at] in ("for", "on") and at + 1 < len(words):
+        """The words after the last "for (my)" or "on my": where a value would be said."""
+        for at in range(len(words) - 2, -1, -1):
+            if words[at] == "for" or (words[at] == "on" and words[at + 1] in ("my", "the")):
                 rest = words[at + 1 :]
                 if rest[0] in ("my", "the", "a", "an", "me"):
                     rest = rest[1:]
