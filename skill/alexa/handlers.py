@@ -429,11 +429,26 @@ class MoreDetailIntentHandler(_Adjust):
     intent, change = "MoreDetailIntent", "detail"
 
 
-def _answer(turn: Turn, match: Match, asked: str) -> Reply:
-    """Speak the urgent answer first when a red flag is touched, then the best answer, or decline."""
+def _answer(turn: Turn, match: Match, asked: str, statement: bool = False) -> Reply:
+    """Speak the urgent answer first when a red flag is touched, then the best answer, or decline.
+
+    Mid-routine, a red flag ends the routine, and a statement that something hurts ("ouch, that
+    pinches") stops the hold with safety advice instead of an answer."""
     voice, state = turn.voice, turn.state
     held = _hold(turn)
     reply = Reply()
+    if held and match.urgent is not None:
+        # A red flag mid-routine ends the routine: nothing to resume, help comes first.
+        state.routine, state.awaiting, state.answer = None, None, match.urgent.id
+        turn.memory.record.resume = None
+        reply.say(match.urgent.answer).say(voice.say("safety.routine_ended"))
+        reply.reprompt = voice.say("skill.what_next_reprompt")
+        return reply
+    if held and statement and turn.faq.discomfort(asked):
+        # Something hurts mid-hold: stop, say what to do, offer a way on; never "say resume" now.
+        reply.say(voice.say("safety.discomfort")).say(voice.say("safety.discomfort_options"))
+        reply.reprompt = voice.say("safety.discomfort_reprompt")
+        return reply
     if match.urgent is not None:
         reply.say(match.urgent.answer)
     entry = match.entry
@@ -462,12 +477,13 @@ class QuestionIntentHandler(_Intent):
 
     intent = "QuestionIntent"
     slot_name = "query"
+    statement = False
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         asked, _ = slot(handler_input, self.slot_name)
         asked = asked or ""
-        return respond(handler_input, _answer(turn, turn.faq.match(asked), asked))
+        return respond(handler_input, _answer(turn, turn.faq.match(asked), asked, self.statement))
 
 
 class StatementIntentHandler(QuestionIntentHandler):
@@ -475,6 +491,7 @@ class StatementIntentHandler(QuestionIntentHandler):
 
     intent = "StatementIntent"
     slot_name = "statement"
+    statement = True
 
 
 class TopicIntentHandler(_Intent):

@@ -143,6 +143,17 @@ def load_synonyms(path: Path | None = None) -> dict[str, str]:
     return mapping
 
 
+def load_discomfort(path: Path | None = None) -> tuple[str, ...]:
+    """The words of data/faq/discomfort.yaml."""
+    path = path or DATA_DIR / "faq" / "discomfort.yaml"
+    try:
+        return tuple(str(w) for w in (load_yaml(path) or {})["words"])
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from exc
+    except (KeyError, TypeError) as exc:
+        raise FaqError(f"{path}: needs 'words', a list: {exc}") from exc
+
+
 class Normalizer:
     """Turns text into the stemmed topic words that matching compares."""
 
@@ -385,6 +396,7 @@ class Matcher:
             key=lambda item: -sum(len(group) for group in item[0]),
         )
         self._precedence = [(_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when]
+        self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
         for number, (alarm, _) in enumerate(self._alarms):
@@ -473,6 +485,10 @@ class Matcher:
             if all(entry is not seen for seen in alerts) and all(_found(group, tokens) for group in alarm):
                 alerts.append(entry)
         return alerts
+
+    def discomfort(self, text: str) -> bool:
+        """Whether the text says something hurts or feels wrong (data/faq/discomfort.yaml)."""
+        return bool(self._discomfort & set(self.normalizer.tokens(text or "")))
 
     def in_domain(self, question: str) -> bool:
         """Whether a question is about backs, necks, massage or stretching, even if no entry fits."""
