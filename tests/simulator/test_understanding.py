@@ -16,30 +16,36 @@ from skill.dependencies import MissingDependency
 from skill.simulator.evaluation import EvaluationError, evaluate, read
 from skill.simulator.nlu import Understander, understander
 
-TEST_HALF = Path("tests/data/eval/test")
-FLOORS = {"commands": 0.87, "questions": 0.80, "red flags": 0.85, "out of scope": 0.92}
-"""Least share per category on the test half: what the model reaches now, so a change that
-loses understanding fails CI. The targets (95 %, 90 %, all, all) are higher; see the README."""
+TEST_SETS = (Path("tests/data/eval/test"), Path("tests/data/eval/test2"))
+"""test/ is the scored half of the first blind sets; test2/ a later blind set from another writer,
+scored once the model was finished and never read."""
+FLOORS = {
+    "test": {"commands": 0.88, "questions": 0.84, "red flags": 0.90, "out of scope": 0.90},
+    "test2": {"commands": 0.90, "questions": 0.90, "red flags": 0.90, "out of scope": 0.85},
+}
+"""Least share per category: just under what the model reaches now, so a change that loses
+understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""
 
 
 @pytest.fixture(scope="module")
 def reports():
-    return [evaluate(path) for path in sorted(TEST_HALF.glob("*.csv"))]
+    return [(folder.name, evaluate(path)) for folder in TEST_SETS for path in sorted(folder.glob("*.csv"))]
 
 
-def test_the_test_half_stays_above_its_floors(reports):
+def test_the_test_sets_stay_above_their_floors(reports):
     below = []
-    for report in reports:
+    for folder, report in reports:
         for category in report.categories():
             right, total = report.accuracy(category)
-            if right / total < FLOORS[category]:
-                below.append(f"{report.name} {category}: {right}/{total} = {right / total:.1%} < {FLOORS[category]:.0%}")
+            least = FLOORS[folder][category]
+            if right / total < least:
+                below.append(f"{folder}/{report.name} {category}: {right}/{total} = {right / total:.1%} < {least:.0%}")
     assert not below, "; ".join(below)
 
 
 def test_sets_are_large_enough_and_halves_do_not_overlap():
     dev = {r.utterance.lower() for p in Path("tests/data/eval").glob("dev*/*.csv") for r in read(p)}
-    test = [r for p in TEST_HALF.glob("*.csv") for r in read(p)]
+    test = [r for folder in TEST_SETS for p in folder.glob("*.csv") for r in read(p)]
     shared = sum(r.utterance.lower() in dev for r in test)
     assert not shared, f"{shared} test-half utterances also appear in a development set"
     commands = [r for r in test if r.entry is None]
