@@ -17,6 +17,7 @@ from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
 from skill.core.selection import Request, choose, parse_duration
+from skill.core.suggested import suggested_questions
 from skill.core.timeline import Position
 from skill.storage import week_summary, weekly_streak
 
@@ -137,8 +138,9 @@ class LaunchRequestHandler(AbstractRequestHandler):
             favourite = library.get(memory.record.favourites[-1])
             featured = [favourite, *[r for r in featured if r is not favourite]][:3]
         reply.say(voice.say("skill.launch_offer", routines=_list(turn, featured)))
-        suggested = turn.faq.suggestions()
-        reply.say(voice.say("skill.launch_questions", question=turn.voice.rng.choice(suggested).questions[0]))
+        suggested = suggested_questions()
+        if suggested:
+            reply.say(voice.say("skill.launch_questions", question=turn.voice.rng.choice(suggested)))
         reply.say(voice.say("skill.launch_ask", title=featured[0].title))
         reply.reprompt = voice.say("skill.launch_reprompt", title=featured[0].title)
         turn.state.awaiting = Awaiting.OFFER
