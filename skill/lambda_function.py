@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from functools import cache
 from typing import Any
@@ -11,6 +12,9 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.builder import build_skill
+from skill.alexa.serializer import InvalidEnvelope
+
+log = logging.getLogger("backcoach.lambda")
 
 
 @cache
@@ -21,8 +25,16 @@ def _skill() -> CustomSkill:
     return build_skill(skill_id=skill_id, lazy=True)
 
 
+REFUSED = {"version": "1.0", "response": {"shouldEndSession": True}}
+"""What an event that is not a readable request envelope gets: an empty response, never a crash."""
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Alexa's request envelope in, the response envelope out (a request for another skill raises)."""
     skill = _skill()
-    envelope = skill.serializer.deserialize(json.dumps(event), RequestEnvelope)
+    try:
+        envelope = skill.serializer.deserialize(json.dumps(event), RequestEnvelope)
+    except (InvalidEnvelope, RecursionError, TypeError, ValueError) as exc:
+        log.warning("refused event: %s", exc if isinstance(exc, InvalidEnvelope) else type(exc).__name__)
+        return dict(REFUSED)
     return skill.serializer.serialize(skill.invoke(request_envelope=envelope, context=context))

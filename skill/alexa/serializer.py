@@ -7,11 +7,39 @@ from datetime import date, datetime
 from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_model import RequestEnvelope
+from ask_sdk_model import Context, RequestEnvelope
+from ask_sdk_model.interfaces.system import SystemState
+
+
+MAX_DEPTH = 40
+"""Deepest nesting of objects and arrays an envelope may have: Alexa's are about ten deep, the
+skill's own session attributes a few more. Deeper bodies would overflow parsers and deepcopy."""
 
 
 class InvalidEnvelope(ValueError):
     """The payload is not a request envelope the skill can read (a transport answers 400)."""
+
+
+def too_deep(payload: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests objects or arrays deeper than `limit` (read without parsing it)."""
+    depth, in_string, escaped = 0, False, False
+    for char in payload:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 class EnvelopeSerializer(DefaultSerializer):
@@ -47,6 +75,8 @@ class EnvelopeSerializer(DefaultSerializer):
         """As the SDK's, but an unreadable request envelope raises InvalidEnvelope."""
         if obj_type is not RequestEnvelope:
             return super().deserialize(payload, obj_type)
+        if isinstance(payload, str) and too_deep(payload):
+            raise InvalidEnvelope(f"not a request envelope (nested deeper than {MAX_DEPTH})")
         if isinstance(payload, str) and '"__' in payload and _has_dunder_key(payload):
             # The SDK sets attributes by key name: "__dict__" would wipe an object's fields.
             raise InvalidEnvelope("not a request envelope (reserved key)")
@@ -57,7 +87,17 @@ class EnvelopeSerializer(DefaultSerializer):
         # getattr: a payload with a "__dict__" key can strip the object's attributes.
         if not isinstance(envelope, RequestEnvelope) or getattr(envelope, "request", None) is None:
             raise InvalidEnvelope("not a request envelope (no request)")
+        if envelope.context is None:
+            envelope.context = _context_from_session(envelope)
         return envelope
+
+
+def _context_from_session(envelope: RequestEnvelope) -> Context:
+    """A context for an envelope that came without one, from its session (or refuse it)."""
+    session = envelope.session
+    if session is None or session.application is None:
+        raise InvalidEnvelope("not a request envelope (no context and no session)")
+    return Context(system=SystemState(application=session.application, user=session.user))
 
 
 def _has_dunder_key(payload: str) -> bool:

@@ -58,13 +58,22 @@ def session_attributes(handler_input: HandlerInput) -> dict[str, Any]:
     return handler_input.attributes_manager.session_attributes
 
 
+EARLIEST, LATEST = datetime(2015, 1, 1, tzinfo=UTC).timestamp(), datetime(2200, 1, 1, tzinfo=UTC).timestamp()
+"""Request times outside these (year 1, year 9999) are not Alexa's clock: the skill uses its own."""
+
+
 def request_time(handler_input: HandlerInput) -> float:
-    """The request's timestamp in epoch seconds (now, when it carries none)."""
+    """The request's timestamp in epoch seconds (now, when it carries none or an impossible one)."""
     stamp = getattr(handler_input.request_envelope.request, "timestamp", None)
     if isinstance(stamp, datetime):
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
-        return stamp.timestamp()
+        try:
+            seconds = stamp.timestamp()
+        except (OverflowError, ValueError, OSError):
+            seconds = None
+        if seconds is not None and EARLIEST <= seconds <= LATEST:
+            return seconds
     return datetime.now(UTC).timestamp()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from skill.alexa.serializer import InvalidEnvelope
+from skill.alexa.serializer import MAX_DEPTH, InvalidEnvelope, too_deep
 from skill.web.compat import import_skill_adapter, install
 
 install()  # before anything imports flask_ask_sdk.skill_adapter (see compat)
@@ -128,8 +128,12 @@ def create_app(
 def _parse(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400."""
     try:
-        envelope = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = body.decode("utf-8")
+        if too_deep(text):
+            log.warning("refused request: body nests deeper than %d", MAX_DEPTH)
+            abort(400)
+        envelope = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         log.warning("refused request: body is not UTF-8 JSON")
         abort(400)
     if not isinstance(envelope, dict):

@@ -213,3 +213,51 @@ def test_sam_template_passes_cfn_lint():
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run([str(cfn_lint), str(ROOT / "template.yaml")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _nested(depth: int) -> dict:
+    deep: dict = {}
+    node = deep
+    for _ in range(depth):
+        node["x"] = {}
+        node = node["x"]
+    return deep
+
+
+@pytest.mark.parametrize("where", ["body", "attributes"])
+def test_deeply_nested_bodies_get_400_with_verification_off(where):
+    from skill.web import create_app
+
+    client = create_app(verify=False).test_client()
+    envelope = _session().launch()
+    if where == "body":  # 1,000 levels: too deep even for json.dumps, so written out by hand
+        envelope["request"]["extra"] = "DEEP"
+        body = json.dumps(envelope).replace('"DEEP"', '{"x": ' * 1000 + "{}" + "}" * 1000)
+    else:
+        envelope["session"]["attributes"] = {"player": _nested(500)}
+        body = json.dumps(envelope)
+    reply = client.post("/", data=body, headers={"Content-Type": "application/json"})
+    assert reply.status_code == 400
+
+
+def test_lambda_refuses_deep_events_and_answers_envelopes_without_context(monkeypatch):
+    from skill import lambda_function
+
+    lambda_function._skill.cache_clear()
+    monkeypatch.setenv("BACKCOACH_SKILL_ID", SKILL_ID)
+    deep = _session().launch()
+    deep["session"]["attributes"] = {"player": _nested(500)}
+    assert lambda_function.lambda_handler(deep, None) == {"version": "1.0", "response": {"shouldEndSession": True}}
+    bare = _session().launch()
+    del bare["context"]
+    answered = lambda_function.lambda_handler(bare, None)
+    assert answered["response"]["outputSpeech"]["ssml"].startswith("<speak>")
+    lambda_function._skill.cache_clear()
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_an_impossible_timestamp_is_answered_with_the_recap(stamp):
+    envelope = _session().intent("ProgressIntent")
+    envelope["request"]["timestamp"] = stamp
+    said = invoke(default_skill(), envelope)["response"]["outputSpeech"]["ssml"]
+    assert "wrong on my side" not in said and "Sorry, something went wrong" not in said
