@@ -12,6 +12,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import IntentRequest, Response
 
+from skill.alexa.memory import save
 from skill.alexa.turn import LAST_SPEECH_KEY, Turn, respond, session_attributes, slot
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Awaiting, Reply
@@ -243,7 +244,8 @@ class YesIntentHandler(_Intent):
                 return respond(handler_input, restored)
         if awaiting is Awaiting.FORGET:
             turn.memory.forget = True
-            return respond(handler_input, Reply(end=True).say(voice.say("memory.forgotten")))
+            key = "memory.forgotten" if save(handler_input) else "memory.forget_failed"
+            return respond(handler_input, Reply(end=True).say(voice.say(key)))
         if awaiting is Awaiting.OFFER and state.offer:
             routine = player.library.get(state.offer)
             if routine is not None:
@@ -559,7 +561,9 @@ class AddFavouriteIntentHandler(_Intent):
             return respond(handler_input, reply)
         turn.memory.record.add_favourite(routine.id)
         held = _hold(turn)
-        reply = Reply().say(turn.voice.say("memory.favourite_added", title=routine.title))
+        # Saved before it is said: a favourite the store refused is never confirmed.
+        key = "memory.favourite_added" if save(handler_input) else "memory.save_failed"
+        reply = Reply().say(turn.voice.say(key, title=routine.title))
         return respond(handler_input, _close(turn, reply, held))
 
 

@@ -28,7 +28,10 @@ class Memory(msgspec.Struct):
     available: bool = False
     corrupt: bool = False
     forget: bool = False
+    forgotten: bool = False
+    """The store confirmed the deletion `forget` asked for."""
     loaded: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The record as the store last confirmed it: nothing is written while the record equals it."""
 
     def saved_resume(self, library: Library, now: float) -> Resume | None:
         """The unfinished routine to offer, if it is recent and still exists."""
@@ -80,26 +83,41 @@ class LoadMemoryInterceptor(AbstractRequestInterceptor):
         manager.request_attributes["memory"] = memory
 
 
+def save(handler_input: HandlerInput) -> bool:
+    """Write back what this request changed, or forget the user; True when the store confirmed it.
+
+    Handlers that promise memory ("I've added it to your favorites") call this before they
+    speak, so a failed write is never confirmed; the response interceptor calls it again for
+    everything else, and a record already written is not written twice.
+    """
+    manager = handler_input.attributes_manager
+    memory: Memory | None = manager.request_attributes.get("memory")
+    turn = manager.request_attributes.get("turn")
+    if memory is None or not memory.available:
+        return False
+    try:
+        if memory.forget:
+            if not memory.forgotten:
+                manager.delete_persistent_attributes()
+                memory.forgotten = True
+            return True
+        if turn is not None:
+            sync(memory, turn.state, turn.now)
+        current = msgspec.to_builtins(memory.record)
+        if current == memory.loaded:
+            return True
+        attributes = manager.persistent_attributes
+        attributes.update({k: v for k, v in current.items() if k != "revision"})
+        manager.save_persistent_attributes()
+        memory.loaded = msgspec.to_builtins(memory.record)
+        return True
+    except (StorageError, ValueError, OSError) as exc:
+        log.error("memory not saved: %s", exc)
+        return False
+
+
 class SaveMemoryInterceptor(AbstractResponseInterceptor):
     """Writes back what changed (merged with any concurrent write), or forgets the user."""
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        manager = handler_input.attributes_manager
-        memory: Memory | None = manager.request_attributes.get("memory")
-        turn = manager.request_attributes.get("turn")
-        if memory is None or not memory.available:
-            return
-        try:
-            if memory.forget:
-                manager.delete_persistent_attributes()
-                return
-            if turn is not None:
-                sync(memory, turn.state, turn.now)
-            current = msgspec.to_builtins(memory.record)
-            if current == memory.loaded:
-                return
-            attributes = manager.persistent_attributes
-            attributes.update({k: v for k, v in current.items() if k != "revision"})
-            manager.save_persistent_attributes()
-        except (StorageError, ValueError) as exc:
-            log.error("memory not saved: %s", exc)
+        save(handler_input)

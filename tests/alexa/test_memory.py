@@ -231,3 +231,38 @@ def test_no_health_information_is_stored(skill, tmp_path):
     assert "numb" not in text and "chest" not in text and "pain" not in text
     assert set(bodies[0]) <= {"v", "resume", "pace", "verbosity", "favourites", "last_routine", "sessions",
                               "disclaimer_heard", "revision"}
+
+
+class ReadOnlyStore:
+    """Reads work, every write fails: a full disk or a read-only database."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def load(self, user_id):
+        return self.inner.load(user_id)
+
+    def save(self, *args, **kwargs):
+        raise StorageError("attempt to write a readonly database")
+
+    update = delete = save
+
+
+def test_a_save_that_fails_is_never_confirmed_and_nothing_else_changes(tmp_path):
+    store = SqliteStore(tmp_path / "memory.sqlite3")
+    user = "amzn1.ask.account.read-only"
+    talk = Conversation(skill=build_skill(store=store), user_id=user)
+    talk.launch()
+    talk.say("StartRoutineIntent", routine=routine("desk-break"))
+    talk.say("AMAZON.StopIntent")
+    before, _ = store.load(user)
+    failing = Conversation(skill=build_skill(store=ReadOnlyStore(store)), user_id=user)
+    failing.launch()
+    failing.say("StartRoutineIntent", routine=routine("desk-break"))
+    said = failing.say("AddFavouriteIntent")
+    assert "couldn't save" in said.text and "added" not in said.text and not said.ends
+    failing.say("ForgetMeIntent")
+    said = failing.say("AMAZON.YesIntent")
+    assert "couldn't delete" in said.text and "deleted everything" not in said.text
+    after, _ = store.load(user)
+    assert after == before and not after.favourites
