@@ -27,6 +27,7 @@ import binascii
 import http.client
 import json
 import posixpath
+import socket
 import ssl
 import threading
 import time
@@ -190,6 +191,14 @@ def _application_ids(envelope: Mapping[str, Any]) -> list[Any]:
 # Download
 
 
+def _shut(sock: socket.socket) -> None:
+    """End whatever read the socket is in (called from the deadline timer)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 def _download(url: str, timeout: float, *, _allow_http: bool = False) -> bytes:
     """GET ``url`` with an overall deadline of ``timeout`` seconds and a 64 KB cap.
 
@@ -224,9 +233,15 @@ def _download(url: str, timeout: float, *, _allow_http: bool = False) -> bytes:
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    # Per-read timeouts alone let a peer that sends a byte a second hold the download for ever:
+    # at the deadline the socket is shut, which ends any read under way.
+    watchdog: threading.Timer | None = None
     try:
         conn.connect()
         sock = conn.sock  # kept: getresponse() drops conn.sock when the server closes
+        watchdog = threading.Timer(remaining(), _shut, args=(sock,))
+        watchdog.daemon = True
+        watchdog.start()
         sock.settimeout(remaining())
         conn.request("GET", parts.path or "/", headers={
             "Accept": "application/x-pem-file, */*", "Connection": "close",
@@ -234,6 +249,7 @@ def _download(url: str, timeout: float, *, _allow_http: bool = False) -> bytes:
         })
         sock.settimeout(remaining())
         response = conn.getresponse()
+        remaining()
         if response.status != 200:
             raise VerificationError(
                 f"certificate download got HTTP {response.status} from {_quote(url)}"
@@ -250,6 +266,7 @@ def _download(url: str, timeout: float, *, _allow_http: bool = False) -> bytes:
             data += chunk
         if len(data) > MAX_CHAIN_BYTES:
             raise VerificationError(f"certificate chain is larger than {MAX_CHAIN_BYTES} bytes")
+        remaining()
         return bytes(data)
     except VerificationError:
         raise
@@ -262,6 +279,8 @@ def _download(url: str, timeout: float, *, _allow_http: bool = False) -> bytes:
             f"certificate download failed ({type(exc).__name__}) for {_quote(url)}"
         ) from exc
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         conn.close()
 
 

@@ -504,6 +504,18 @@ class _Server:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path == "/trickle":
+                    # The status line and headers one byte at a time, 0.1 s apart, until released:
+                    # each byte would reset a per-read timeout, so only an overall deadline ends it.
+                    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                        if release.wait(0.1):
+                            return
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                    return
                 if self.path == "/slow":
                     release.wait(5)
                 payload = {"/big": b"x" * 100_000, "/chain.pem": pki().chain}.get(self.path, b"ok")
@@ -543,6 +555,13 @@ def test_default_download_honours_the_timeout(server):
     started = time.monotonic()
     with pytest.raises(VerificationError, match="download failed"):
         _download(f"{server.base}/slow", 0.5, _allow_http=True)
+    assert time.monotonic() - started < 1.5
+
+
+def test_one_deadline_covers_the_status_line_and_headers(server):
+    started = time.monotonic()
+    with pytest.raises(VerificationError, match="download failed"):
+        _download(f"{server.base}/trickle", 0.5, _allow_http=True)
     assert time.monotonic() - started < 1.5
 
 
