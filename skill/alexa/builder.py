@@ -13,6 +13,7 @@ from ask_sdk_model import RequestEnvelope
 from skill.alexa.handlers import HANDLERS, ErrorHandler, UnhandledRequestHandler
 from skill.alexa.interceptors import (
     RememberSpeechInterceptor,
+    ResponseSizeInterceptor,
     RequestLogInterceptor,
     ResponseLogInterceptor,
     SaveStateInterceptor,
@@ -67,6 +68,7 @@ def build_skill(
     builder.add_global_request_interceptor(TurnInterceptor(player, faq_source))
     builder.add_global_response_interceptor(SaveStateInterceptor())
     builder.add_global_response_interceptor(RememberSpeechInterceptor())
+    builder.add_global_response_interceptor(ResponseSizeInterceptor())
     builder.add_global_response_interceptor(SaveMemoryInterceptor())
     builder.add_global_response_interceptor(ResponseLogInterceptor())
     skill = builder.create()

@@ -18,6 +18,7 @@ from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
 from skill.core.selection import Request, choose, parse_duration
+from skill.core.ssml import check_ssml
 from skill.core.suggested import suggested_questions
 from skill.core.timeline import Position
 from skill.storage import week_summary, weekly_streak
@@ -326,7 +327,7 @@ class RepeatIntentHandler(_Intent):
         if _in_routine(turn) and turn.state.awaiting is not Awaiting.SAFETY:
             return respond(handler_input, turn.player.repeat(turn.state, turn.voice, turn.now))
         last = session_attributes(handler_input).get(LAST_SPEECH_KEY)
-        if isinstance(last, dict) and isinstance(last.get("speech"), str) and last["speech"]:
+        if isinstance(last, dict) and _replayable(last):
             builder = handler_input.response_builder.speak(last["speech"])
             reprompt = last.get("reprompt")
             if isinstance(reprompt, str) and reprompt:
@@ -337,6 +338,14 @@ class RepeatIntentHandler(_Intent):
         reply = Reply().say(turn.voice.say("skill.nothing_to_repeat"))
         reply.reprompt = turn.voice.say("skill.what_next_reprompt")
         return respond(handler_input, reply)
+
+
+def _replayable(last: dict) -> bool:
+    """Whether stored speech (and its reprompt) is SSML the skill can send again unchanged."""
+    speech, reprompt = last.get("speech"), last.get("reprompt")
+    if not isinstance(speech, str) or not speech or not isinstance(reprompt, str):
+        return False
+    return not any(check_ssml(f"<speak>{part}</speak>", "repeat") for part in (speech, reprompt) if part)
 
 
 class StartOverIntentHandler(_RoutineCommand):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -25,6 +26,7 @@ from skill.core.phrases import Phrasebook, Voice
 from skill.core.planner import Verbosity
 from skill.core.player import Player, restore
 from skill.core.program import clamp_pace
+from skill.core.ssml import MAX_RESPONSE_BYTES
 
 if TYPE_CHECKING:
     from skill.core.faq import Matcher
@@ -110,6 +112,34 @@ class RememberSpeechInterceptor(AbstractResponseInterceptor):
             if len(speech) <= MAX_REPEATABLE
             else None
         )
+
+
+ENVELOPE_OVERHEAD = 1024
+"""Bytes a response envelope needs besides its speech and session attributes (generous)."""
+
+
+class ResponseSizeInterceptor(AbstractResponseInterceptor):
+    """Keeps a response under Alexa's 24 KB: drops the speech kept for Repeat, then the last
+    narration's timing, never the position in the routine."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        if response is None:
+            return
+        session = session_attributes(handler_input)
+
+        def size() -> int:
+            speech = len(getattr(response.output_speech, "ssml", "") or "") if response.output_speech else 0
+            reprompt = response.reprompt.output_speech if response.reprompt else None
+            speech += len(getattr(reprompt, "ssml", "") or "") if reprompt else 0
+            return len(json.dumps(session).encode("utf-8")) + speech + ENVELOPE_OVERHEAD
+
+        if size() <= MAX_RESPONSE_BYTES:
+            return
+        session.pop(LAST_SPEECH_KEY, None)
+        state = session.get(STATE_KEY)
+        if size() > MAX_RESPONSE_BYTES and isinstance(state, dict):
+            state["last"], state["seen"] = None, []
+        log.warning("response trimmed to %d bytes to stay under Alexa's limit", size())
 
 
 class RequestLogInterceptor(AbstractRequestInterceptor):

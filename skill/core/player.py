@@ -37,14 +37,25 @@ class Awaiting(StrEnum):
     """Asked to confirm deleting the user's data."""
 
 
+Finite = Annotated[float, Meta(ge=-1e12, le=1e12)]
+"""A stored time or offset: never NaN or infinite (they would make the next response invalid JSON)."""
+Id = Annotated[str, Meta(max_length=80)]
+"""A routine, step or entry id as the skill writes it; longer is not ours."""
+MAX_MARKS = 200
+"""More timeline marks than any response carries: a bigger `last` did not come from the skill."""
+
+
 class Last(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The narration sent in the last response, and when it was sent."""
 
-    sent_at: float
+    sent_at: Finite
     marks: tuple[
-        float,
-        tuple[tuple[int, float, float], ...],
-        tuple[tuple[int, int, Literal["left", "right"] | None, int, float, float, float, float], ...],
+        Finite,
+        Annotated[tuple[tuple[int, Finite, Finite], ...], Meta(max_length=MAX_MARKS)],
+        Annotated[
+            tuple[tuple[int, int, Literal["left", "right"] | None, int, Finite, Finite, Finite, Finite], ...],
+            Meta(max_length=MAX_MARKS),
+        ],
     ]
     after: int | None
     """Step that follows the narration, or None when it reached the routine's end."""
@@ -54,7 +65,7 @@ class PlayerState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Everything the player remembers between turns, stored in session attributes."""
 
     v: Literal[1] = STATE_VERSION
-    routine: str | None = None
+    routine: Id | None = None
     step: Annotated[int, Meta(ge=0)] = 0
     phase: Annotated[int, Meta(ge=0)] = 0
     elapsed: Annotated[float, Meta(ge=0, le=86400)] = 0.0
@@ -63,11 +74,11 @@ class PlayerState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     paused: bool = False
     handsfree: bool = False
     budget: Annotated[float, Meta(ge=60, le=3600)] | None = None
-    seen: Annotated[list[str], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    seen: Annotated[list[Id], Meta(max_length=100)] = msgspec.field(default_factory=list)
     awaiting: Awaiting | None = None
-    offer: str | None = None
+    offer: Id | None = None
     """Routine offered for a "yes" or "start that routine"."""
-    answer: str | None = None
+    answer: Id | None = None
     """Id of the last quick answer, for "tell me more"."""
     last: Last | None = None
 

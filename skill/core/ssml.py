@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from skill.core.timeline import Segment, SegmentKind, Timeline
 
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
 MAX_BREAK_MS = 10_000
 MAX_SSML_CHARS = 8_000
+MAX_RESPONSE_BYTES = 24 * 1024
+"""Alexa's limits: one break, the speech of one response, and a whole response envelope."""
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -102,3 +108,55 @@ def chunk(timeline: Timeline, budget: int = MAX_SSML_CHARS) -> list[Chunk]:
 def _chunk(segments: list[Segment], steps: list[int]) -> Chunk:
     start = segments[0].start
     return Chunk(tuple(steps), render_segments(segments), start, segments[-1].end - start)
+
+
+# ----- checking SSML (the simulator checks every response; Repeat checks what it replays) -----
+
+SUPPORTED_TAGS = frozenset(
+    {"speak", "break", "say-as", "prosody", "emphasis", "audio", "p", "s", "phoneme", "sub", "w", "lang", "voice",
+     "amazon:effect", "amazon:emotion", "amazon:domain"}
+)
+_TIME = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
+
+
+def break_seconds(value: str | None) -> float | None:
+    """Seconds in a break's time attribute ("500ms", "2s"); None when unreadable."""
+    match = _TIME.match((value or "").strip())
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number / 1000 if match.group(2) == "ms" else number
+
+
+def _tag(element: ET.Element) -> str:
+    tag = element.tag
+    if tag.startswith("{"):
+        namespace, local = tag[1:].split("}")
+        return ("amazon:" if "amazon" in namespace else "") + local
+    return tag
+
+
+def check_ssml(ssml: str, where: str) -> list[str]:
+    """Problems with one SSML document: well-formedness, tags, break lengths, size."""
+    import xml.etree.ElementTree as ET  # only when checking: a cold start does not need it
+
+    problems = []
+    if len(ssml) > MAX_SSML_CHARS:
+        problems.append(f"{where}: {len(ssml)} characters of SSML, over the {MAX_SSML_CHARS} limit")
+    try:
+        root = ET.fromstring(re.sub(r"<(/?)amazon:", r"<\1amazon_", ssml))
+    except ET.ParseError as exc:
+        return [*problems, f"{where}: SSML is not well formed ({exc})"]
+    if root.tag != "speak":
+        problems.append(f"{where}: SSML must be wrapped in <speak>")
+    for element in root.iter():
+        tag = _tag(element).replace("amazon_", "amazon:")
+        if tag not in SUPPORTED_TAGS:
+            problems.append(f"{where}: unsupported SSML tag <{tag}>")
+        if tag == "break" and "time" in element.attrib:
+            seconds = break_seconds(element.attrib["time"])
+            if seconds is None:
+                problems.append(f"{where}: unreadable break time {element.attrib['time']!r}")
+            elif seconds > (MAX_BREAK_MS / 1000):
+                problems.append(f"{where}: break of {seconds:g}s, over the {(MAX_BREAK_MS / 1000):g}s limit")
+    return problems

@@ -261,3 +261,28 @@ def test_an_impossible_timestamp_is_answered_with_the_recap(stamp):
     envelope["request"]["timestamp"] = stamp
     said = invoke(default_skill(), envelope)["response"]["outputSpeech"]["ssml"]
     assert "wrong on my side" not in said and "Sorry, something went wrong" not in said
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"player": {"routine": "desk-break", "seen": ["x" * 1000] * 100}},
+        {"player": {"answer": "x" * 100_000}},
+        {"player": {"routine": "desk-break", "last": {"sent_at": float("nan"), "marks": [0.0, [], []], "after": 1}}},
+        {"player": {"routine": "desk-break", "last": {"sent_at": float("inf"), "marks": [0.0, [], []], "after": 1}}},
+        {"last_speech": {"speech": "<audio src='x'>" * 50, "reprompt": ""}},
+    ],
+    ids=["big-seen", "big-answer", "nan", "infinity", "broken-ssml"],
+)
+def test_the_skills_own_attributes_are_checked_on_the_way_back_in(attributes):
+    from skill.web import create_app
+
+    client = create_app(verify=False).test_client()
+    envelope = _session().intent("AMAZON.RepeatIntent")
+    envelope["session"]["attributes"] = attributes
+    body = json.dumps(envelope)  # NaN and Infinity travel as the JavaScript literals
+    reply = client.post("/", data=body, headers={"Content-Type": "application/json"})
+    assert reply.status_code == 200
+    text = reply.get_data(as_text=True)
+    assert len(text.encode()) < 24 * 1024 and "NaN" not in text and "Infinity" not in text
+    assert "<audio" not in json.loads(text)["response"]["outputSpeech"]["ssml"]
