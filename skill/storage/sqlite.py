@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import threading
 import time
 import weakref
@@ -175,7 +176,25 @@ class SqliteStore(BaseStore):
         except OSError as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
 
+    def _align_sidecars(self) -> None:
+        """Give -wal and -shm the database's permission bits.
+
+        SQLite creates them with the database's mode, so a spell with a read-only database leaves
+        a read-only -shm behind that refuses every write once the mode is restored. Only a file
+        we own can be changed; anything else is left for the error that follows to report.
+        """
+        try:
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)
+        except OSError:
+            return
+        for suffix in ("-wal", "-shm"):
+            sidecar = f"{self.path}{suffix}"
+            with contextlib.suppress(OSError):
+                if stat.S_IMODE(os.stat(sidecar).st_mode) != mode:
+                    os.chmod(sidecar, mode)
+
     def _connect(self) -> sqlite3.Connection:
+        self._align_sidecars()
         conn = sqlite3.connect(
             str(self.path),
             timeout=self.timeout,
