@@ -89,8 +89,8 @@ def invoke(skill: CustomSkill, payload: dict[str, Any] | str) -> dict[str, Any]:
     """
     try:
         text = payload if isinstance(payload, str) else json.dumps(payload)
-    except (TypeError, ValueError) as exc:
-        raise InvalidEnvelope(f"not JSON ({exc})") from exc
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidEnvelope(f"not JSON ({type(exc).__name__})") from exc
     envelope = skill.serializer.deserialize(text, RequestEnvelope)
     response = skill.invoke(request_envelope=envelope, context=None)
     return skill.serializer.serialize(response)
