@@ -73,3 +73,24 @@ def test_writes_recover_after_the_database_was_read_only_for_a_while(as_nobody):
                 assert sidecar.stat().st_mode & 0o200, f"{sidecar.name} left read-only"
         during.close()
         after.close()
+
+
+def test_writes_recover_after_the_folder_was_read_only_for_a_while():
+    with unprivileged() as folder:
+        path = folder / "memory.sqlite3"
+        store = SqliteStore(path)
+        _add(store, "amzn1.ask.account.a", "desk-break")
+        store.close()
+        os.chmod(folder, 0o555)
+        during = SqliteStore(path)
+        try:
+            _add(during, "amzn1.ask.account.a", "neck-and-shoulders")
+            refused = False
+        except StorageError:
+            refused = True
+        os.chmod(folder, 0o755)
+        _add(during, "amzn1.ask.account.a", "reverse-presses")
+        favourites = SqliteStore(path).load("amzn1.ask.account.a")[0].favourites
+        assert "desk-break" in favourites and "reverse-presses" in favourites
+        assert ("neck-and-shoulders" in favourites) != refused
+        during.close()

@@ -286,3 +286,23 @@ def test_the_skills_own_attributes_are_checked_on_the_way_back_in(attributes):
     text = reply.get_data(as_text=True)
     assert len(text.encode()) < 24 * 1024 and "NaN" not in text and "Infinity" not in text
     assert "<audio" not in json.loads(text)["response"]["outputSpeech"]["ssml"]
+
+
+def test_a_response_that_would_pass_24_kb_keeps_the_position_and_drops_the_rest(monkeypatch):
+    from skill.alexa import interceptors
+
+    # Bounded attributes cannot reach 24 KB on their own any more, so the limit is lowered to
+    # where these do: the guard must drop what Repeat keeps, then the narration timing.
+    monkeypatch.setattr(interceptors, "MAX_RESPONSE_BYTES", 6 * 1024)
+    marks = [100.0, [[0, float(i), float(i + 1)] for i in range(200)],
+             [[0, 0, None, 1, float(i), float(i + 1), 5.0, 10.0] for i in range(200)]]
+    envelope = _session().intent("ProgressIntent")
+    envelope["session"]["attributes"] = {
+        "player": {"routine": "desk-break", "step": 1, "last": {"sent_at": 1.0e9, "marks": marks, "after": 1}},
+        "last_speech": {"speech": "word " * 390, "reprompt": "What next?"},
+    }
+    raw = invoke(default_skill(), envelope)
+    assert len(json.dumps(raw).encode()) < 6 * 1024
+    player = raw["sessionAttributes"]["player"]
+    assert player["routine"] == "desk-break" and player["step"] == 1
+    assert player["last"] is None and "last_speech" not in raw["sessionAttributes"]
