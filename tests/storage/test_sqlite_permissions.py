@@ -45,26 +45,43 @@ def _add(store: SqliteStore, user: str, routine: str) -> None:
     store.save(user, record)
 
 
+def _read_only_spell(path: Path, target: Path, mode: int, writable: int) -> tuple[SqliteStore, bool]:
+    """Write once, make `target` read-only, try a write with a new store, then restore the mode.
+
+    Returns the store that lived through the spell and whether its write was refused.
+    """
+    first = SqliteStore(path)
+    _add(first, "amzn1.ask.account.a", "desk-break")
+    first.close()
+    os.chmod(target, mode)
+    during = SqliteStore(path)
+    try:
+        _add(during, "amzn1.ask.account.a", "neck-and-shoulders")
+        refused = False
+    except StorageError:
+        refused = True
+    os.chmod(target, writable)
+    return during, refused
+
+
+def _favourites(path: Path) -> tuple[str, ...]:
+    store = SqliteStore(path)
+    try:
+        return store.load("amzn1.ask.account.a")[0].favourites
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("as_nobody", [True, False], ids=["unprivileged", "as-is"])
 def test_writes_recover_after_the_database_was_read_only_for_a_while(as_nobody):
     with unprivileged(as_nobody) as folder:
         path = folder / "memory.sqlite3"
-        first = SqliteStore(path)
-        _add(first, "amzn1.ask.account.a", "desk-break")
-        first.close()
-        os.chmod(path, 0o444)
-        during = SqliteStore(path)
-        refused = False
-        try:
-            _add(during, "amzn1.ask.account.a", "neck-and-shoulders")
-        except StorageError:
-            refused = True
+        during, refused = _read_only_spell(path, path, 0o444, 0o644)
         assert refused or (not as_nobody and os.geteuid() == 0)  # only root may write a read-only file
-        os.chmod(path, 0o644)
         _add(during, "amzn1.ask.account.a", "reverse-presses")  # the same store, an existing object
         after = SqliteStore(path)
         _add(after, "amzn1.ask.account.b", "desk-break")  # a fresh store, fresh connections
-        favourites = after.load("amzn1.ask.account.a")[0].favourites
+        favourites = _favourites(path)
         assert "desk-break" in favourites and "reverse-presses" in favourites
         assert ("neck-and-shoulders" in favourites) != refused
         for suffix in ("-wal", "-shm"):
@@ -78,19 +95,9 @@ def test_writes_recover_after_the_database_was_read_only_for_a_while(as_nobody):
 def test_writes_recover_after_the_folder_was_read_only_for_a_while():
     with unprivileged() as folder:
         path = folder / "memory.sqlite3"
-        store = SqliteStore(path)
-        _add(store, "amzn1.ask.account.a", "desk-break")
-        store.close()
-        os.chmod(folder, 0o555)
-        during = SqliteStore(path)
-        try:
-            _add(during, "amzn1.ask.account.a", "neck-and-shoulders")
-            refused = False
-        except StorageError:
-            refused = True
-        os.chmod(folder, 0o755)
+        during, refused = _read_only_spell(path, folder, 0o555, 0o755)
         _add(during, "amzn1.ask.account.a", "reverse-presses")
-        favourites = SqliteStore(path).load("amzn1.ask.account.a")[0].favourites
+        favourites = _favourites(path)
         assert "desk-break" in favourites and "reverse-presses" in favourites
         assert ("neck-and-shoulders" in favourites) != refused
         during.close()
