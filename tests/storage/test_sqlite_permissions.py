@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from skill.storage import MemoryRecord, SqliteStore, StorageError
+from skill.storage import SqliteStore, StorageError
 
 NOBODY = 65534
 
