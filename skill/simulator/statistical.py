@@ -2,18 +2,23 @@
 
 Like snips-nlu's probabilistic parser, and as a stand-in for Alexa's own statistical understanding:
 
-* Training text is every sample of the interaction model with its slots filled in (custom
-  values and synonyms in turn, a few durations, stand-ins for free text), plus Amazon's usual
-  phrases for the built-in intents. AMAZON.FallbackIntent's out-of-domain samples are the
+* Training text is every sample of the interaction model, and of the larger template expansion
+  the caller gives, with its slots filled in (custom values and synonyms in turn, a few
+  durations, stand-ins for free text), plus Amazon's usual phrases for the built-in intents.
+  AMAZON.FallbackIntent's out-of-domain samples and alexa.yaml's `out_of_domain` are the
   explicit "none" class.
 * Before classifying, known slot values are replaced by their type ("start the ROUTINE"), in
   training and when understanding, so the classifier learns carrier words, not values.
 * Features are TF-IDF word 1-2-grams of that text and character 2-4-grams of the raw text; the
   classifier is a linear SVM (scikit-learn; it trains in about a second here, a logistic
   regression in several), and a softmax over its margins sets the confidence.
-* Slots are found by longest match of values and synonyms (rapidfuzz for near misses), the
-  number and duration parsers, and, for AMAZON.SearchQuery, the words after the longest carrier
-  phrase of the intent's samples.
+* Slots are found by longest match of values and synonyms (rapidfuzz for near misses, word by
+  word), the duration parser, and, for AMAZON.SearchQuery, the words after the longest carrier
+  phrase of the intent's samples; after a self-correction only the later words count, and words
+  after "for my" that match no value are passed on unresolved, as Alexa does.
+
+The module is longer than the project's usual 300 lines because the classifier, its slot finder
+and its cache share one set of constants and one cache key over this file's own code.
 """
 
 from __future__ import annotations
