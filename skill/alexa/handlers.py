@@ -607,7 +607,8 @@ class ProgressIntentHandler(_Intent):
         this_week, last_week = week_summary(turn.memory.record, turn.now)
         streak = weekly_streak(turn.memory.record, turn.now)
         voice = turn.voice
-        reply = Reply().say(voice.say("memory.progress", this_week=this_week, last_week=last_week))
+        reply = Reply().say(voice.say("memory.progress", this_week=voice.count(this_week, "session"),
+                                      last_week=voice.count(last_week, "session")))
         if streak >= 2:
             reply.say(voice.say("memory.streak", weeks=streak))
         reply.say(voice.say("memory.encourage"))

@@ -94,6 +94,10 @@ class Voice:
         self._last[key] = choice
         return choice.format(**fields)
 
+    def count(self, n: int, unit: str) -> str:
+        """A number with its noun agreeing: 'unit.session' and 'unit.sessions' give '1 session', '2 sessions'."""
+        return self.say(f"unit.{unit}" if n == 1 else f"unit.{unit}s", n=n)
+
     def duration(self, seconds: float) -> str:
         """A spoken length such as '5 minutes' or '45 seconds'."""
         if seconds < 90:
