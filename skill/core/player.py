@@ -21,6 +21,8 @@ from skill.core.timeline import Marks, Position, SpeechRate, Timeline
 STATE_VERSION = 1
 PACE_STEP = 1.25
 RESPONSE_RESERVE = 1200
+MIN_BUDGET, MAX_BUDGET = 60.0, 3600.0
+"""Seconds a requested routine length may be, once chosen."""
 """SSML characters kept free in a response for what is said around the narration."""
 
 
@@ -73,7 +75,7 @@ class PlayerState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     verbosity: Verbosity = Verbosity.FULL
     paused: bool = False
     handsfree: bool = False
-    budget: Annotated[float, Meta(ge=60, le=3600)] | None = None
+    budget: Annotated[float, Meta(ge=MIN_BUDGET, le=MAX_BUDGET)] | None = None
     seen: Annotated[list[Id], Meta(max_length=100)] = msgspec.field(default_factory=list)
     awaiting: Awaiting | None = None
     offer: Id | None = None
@@ -204,7 +206,8 @@ class Player:
     def start(self, state: PlayerState, voice: Voice, routine: Routine, budget: float | None, now: float) -> Reply:
         """Begin a routine: safety notes first (and wait for a yes), else straight into step one."""
         state.routine = routine.id
-        state.budget = budget
+        # The state keeps budgets of one minute to an hour: "a 30 second routine" is as short as it gets.
+        state.budget = None if budget is None else min(max(budget, MIN_BUDGET), MAX_BUDGET)
         state.step, state.phase, state.elapsed = 0, 0, 0.0
         state.paused = False
         state.seen = []
