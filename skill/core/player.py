@@ -404,18 +404,20 @@ class Player:
     def adjust(self, state: PlayerState, voice: Voice, now: float, change: str) -> Reply:
         """Slower, faster, shorter or more detail: change the setting and carry on from here."""
         position = self.hold(state, voice, now)
+        before = (state.pace, state.verbosity)
         if change == "slower":
             state.pace = clamp_pace(state.pace * PACE_STEP)
         elif change == "faster":
             state.pace = clamp_pace(state.pace / PACE_STEP)
         elif change == "shorter":
-            state.verbosity = Verbosity.QUIET if state.verbosity is Verbosity.SHORT else Verbosity.SHORT
+            state.verbosity = Verbosity.SHORT if state.verbosity is Verbosity.FULL else Verbosity.QUIET
         elif change == "detail":
             state.verbosity = Verbosity.FULL
             if position is not None:
                 step_id = self._state_program(state, voice).routine.steps[position.step].id
                 state.seen = [s for s in state.seen if s != step_id]
-        limit = (change == "slower" and state.pace == PACE_MAX) or (change == "faster" and state.pace == PACE_MIN)
+        # Only a change that changed nothing is at its limit: 1.25 to 1.5 is a step, not "already the slowest".
+        limit = change != "detail" and (state.pace, state.verbosity) == before
         reply = Reply().say(voice.say(f"player.{change}_limit" if limit else f"player.{change}"))
         if position is None:
             return self.finished(state, voice, reply)
