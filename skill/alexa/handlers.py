@@ -655,7 +655,10 @@ class _Stop(_Intent):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn.of(handler_input)
         reply = Reply(end=True)
-        if _in_routine(turn):
+        if _in_routine(turn) and turn.state.awaiting is Awaiting.SAFETY:
+            # Chosen but never begun: there is no place to come back to.
+            turn.state.routine, turn.state.awaiting = None, None
+        elif _in_routine(turn):
             where = turn.player.stop(turn.state, turn.voice, turn.now)
             if where:
                 reply.say(where)
