@@ -187,6 +187,12 @@ class StartRoutineIntentHandler(_Intent):
             equipment=Equipment(equipment_id) if equipment_id in Equipment.__members__.values() else None,
             seconds=parse_duration(spoken_duration),
         )
+        if _in_routine(turn) and routine_id is None and request.seconds is None and not unknown:
+            routine = turn.player.library.get(turn.state.routine or "")
+            if routine is not None and _fits(routine, request):
+                # "ok I'm on the roller" mid-routine acknowledges the step; it never restarts it.
+                awaiting, turn.state.awaiting = turn.state.awaiting, None
+                return respond(handler_input, _carry_on(turn, awaiting))
         if request.empty and not unknown and turn.state.offer:
             offered = turn.player.library.get(turn.state.offer)
             if offered is not None:
@@ -219,6 +225,13 @@ class StartRoutineIntentHandler(_Intent):
             return _offer_routines(turn, Reply().say(voice.say("skill.no_match")))
         turn.state.awaiting = None
         return turn.player.start(turn.state, voice, choice.routine, choice.budget, turn.now)
+
+
+def _fits(routine: Routine, request: Request) -> bool:
+    """Whether what was named (an area, a piece of equipment, or nothing) is part of the routine."""
+    return (request.area is None or request.area in routine.areas) and (
+        request.equipment is None or request.equipment in routine.equipment
+    )
 
 
 class ListRoutinesIntentHandler(_Intent):
@@ -255,11 +268,20 @@ class YesIntentHandler(_Intent):
             state.routine = None
             return respond(handler_input, _offer_routines(turn))
         if _in_routine(turn):
-            if awaiting is Awaiting.SAFETY:
-                first = player.program(voice, state.routine, state.pace, state.budget, state.verbosity)[0].included[0]
-                return respond(handler_input, player.narrate(state, voice, Position(first), turn.now))
-            return respond(handler_input, player.next(state, voice, turn.now))
+            return respond(handler_input, _carry_on(turn, awaiting))
         return respond(handler_input, _offer_routines(turn))
+
+
+def _carry_on(turn: Turn, awaiting: Awaiting | None) -> Reply:
+    """What "yes", "ok" or "I'm on the roller" means inside a routine: begin it after the safety
+    notes, pick up a paused step where it stopped, else go on to the next step."""
+    state, player, voice = turn.state, turn.player, turn.voice
+    if awaiting is Awaiting.SAFETY:
+        first = player.program(voice, state.routine, state.pace, state.budget, state.verbosity)[0].included[0]
+        return player.narrate(state, voice, Position(first), turn.now)
+    if state.paused:
+        return player.resume(state, voice, turn.now)
+    return player.next(state, voice, turn.now)
 
 
 class NoIntentHandler(_Intent):
