@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -20,24 +21,25 @@ class InvalidEnvelope(ValueError):
     """The payload is not a request envelope the skill can read (a transport answers 400)."""
 
 
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
 def too_deep(payload: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether JSON text nests objects or arrays deeper than `limit` (read without parsing it)."""
-    depth, in_string, escaped = 0, False, False
-    for char in payload:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    """Whether JSON text nests objects or arrays deeper than `limit` (read without parsing it).
+
+    Counting brackets settles most envelopes; otherwise strings are cut out and only the
+    brackets outside them are walked (a character loop over the text cost a tenth of a turn).
+    """
+    if payload.count("{") + payload.count("[") <= limit:
+        return False  # fewer brackets than the limit cannot nest deeper than it (the usual case)
+    depth = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", payload)):
+        if bracket in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif char in "]}":
+        else:
             depth -= 1
     return False
 

@@ -408,7 +408,13 @@ class Matcher:
         tokens = self.normalizer.tokens(question or "")
         alerts = self._alerts(tokens)
         urgent = alerts[0] if alerts else None
-        first = next((e for pattern, e in self._precedence if all(_found(group, tokens) for group in pattern)), None)
+        present = set(tokens)
+        first = next(
+            (e for pattern, e in self._precedence
+             if all(options & present for group in pattern for options, _ in group)  # cheap test first
+             and all(_found(group, tokens) for group in pattern)),
+            None,
+        )
         if first is not None:
             return Match(first, 100.0, urgent, f"'{' '.join(tokens)}' has a pattern {first.id} answers first")
         if not tokens:
