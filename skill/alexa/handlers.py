@@ -123,9 +123,8 @@ class LaunchRequestHandler(AbstractRequestHandler):
         if memory.corrupt:
             reply.say(voice.say("memory.corrupt"))
         saved = memory.saved_resume(library, turn.now)
-        if saved is not None:
-            routine = library.get(saved.routine_id)
-            assert routine is not None
+        routine = library.get(saved.routine_id) if saved is not None else None
+        if saved is not None and routine is not None:  # saved_resume only offers routines that exist
             reply.say(voice.say("memory.welcome_back", number=saved.step_index + 1, title=routine.title))
             reply.reprompt = voice.say("memory.welcome_back_reprompt")
             turn.state.awaiting = Awaiting.SAVED

@@ -92,7 +92,8 @@ class Planner:
         for n, index in enumerate(chosen):
             step = program.routine.steps[index]
             dose = program.doses[index]
-            assert dose is not None
+            if dose is None:  # only steps the program dropped have no dose, and they are not chosen
+                raise ValueError(f"step {step.id!r} has no dose")
             start_at = resume if resume is not None and n == 0 and resume.step == index else None
             self._step(build, index, step, dose, step.id not in narrated, start_at)
             narrated.add(step.id)

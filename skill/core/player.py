@@ -172,7 +172,8 @@ class Player:
         self, book: Phrasebook, routine_id: str, pace: float, budget: float | None, verbosity: Verbosity
     ) -> tuple[Program, float]:
         routine = self.library.get(routine_id)
-        assert routine is not None
+        if routine is None:  # callers pass ids restore() has checked; say so rather than fail later
+            raise KeyError(f"unknown routine {routine_id!r}")
         measurer = Planner(Voice(book, random.Random(0)), PlanOptions(verbosity, self.settings.rate))
         program = Program.of(routine, pace)
         if budget:
@@ -180,7 +181,8 @@ class Player:
         return program, measurer.measure(program)
 
     def _state_program(self, state: PlayerState, voice: Voice) -> Program:
-        assert state.routine is not None
+        if state.routine is None:
+            raise ValueError("no routine is in progress")
         return self.program(voice, state.routine, state.pace, state.budget, state.verbosity)[0]
 
     # ----- where the listener is ------------------------------------------------------
@@ -348,7 +350,8 @@ class Player:
     def restore(self, state: PlayerState, voice: Voice, routine_id: str, position: Position, now: float) -> Reply:
         """Pick up a routine saved in an earlier session, at the saved position."""
         routine = self.library.get(routine_id)
-        assert routine is not None
+        if routine is None:  # saved_resume offers only routines that exist
+            raise KeyError(f"unknown routine {routine_id!r}")
         state.routine, state.budget, state.seen, state.last = routine.id, None, [], None
         program = self._state_program(state, voice)
         index = program.following(position.step)
@@ -394,9 +397,8 @@ class Player:
         step = program.routine.steps[position.step]
         number = program.included.index(position.step) + 1
         text = voice.say(key, number=number, count=len(program.included), name=step.name, short=step.short)
-        if position.elapsed:
-            dose = program.doses[position.step]
-            assert dose is not None
+        dose = program.doses[position.step]
+        if position.elapsed and dose is not None:
             left = max(dose.active() - position.elapsed, 0)
             text += " " + voice.say("player.left_in_phase", left=voice.duration(left))
         return text + " " + voice.say("player.resume_hint")

@@ -146,8 +146,7 @@ class Simulator:
             elapsed -= self.speech_seconds + 2 * LISTEN_WINDOW
             exchanges.append(self._send(None, self.session.ended("EXCEEDED_MAX_REPROMPTS"), "no answer: the session timed out"))
         self.session.advance(elapsed)
-        assert self.nlu is not None
-        heard = self.nlu.understand(text)
+        heard = (self.nlu or understander(self.session.locale)).understand(text)
         note = None
         if heard.kind == "SessionEndedRequest":
             if not self.session.open:
