@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from skill.core.timeline import SpeechRate
@@ -84,14 +85,12 @@ class Exchange:
         The skill remembers its last answer across turns (for "tell me more"), so an entry counts
         only when its answer is in this response's speech.
         """
-        from skill.core.faq import default_matcher
-
         player = (self.response.get("sessionAttributes") or {}).get("player") or {}
         answer = player.get("answer")
         if not isinstance(answer, str) or self.heard is None:
             return None
-        entry = next((e for e in default_matcher().entries if e.id == answer), None)
-        return answer if entry is not None and " ".join(entry.answer.split())[:50] in self.speech else None
+        opening = _answer_openings().get(answer)
+        return answer if opening is not None and opening in self.speech else None
 
     @property
     def end_session(self) -> bool:
@@ -110,6 +109,14 @@ class Exchange:
             "request": {"type": request.get("type"), "intent": intent.get("name"), "slots": slots},
             "response": {"speech": self.speech, "ssml": self.ssml, "reprompt": self.reprompt, "end_session": self.end_session},
         }
+
+
+@cache
+def _answer_openings() -> dict[str, str]:
+    """Entry id -> the start of its spoken answer, built once."""
+    from skill.core.faq import default_matcher
+
+    return {e.id: " ".join(e.answer.split())[:50] for e in default_matcher().entries}
 
 
 def _resolved_id(slot: dict[str, Any]) -> str | None:

@@ -21,6 +21,7 @@ import csv
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from skill.core.faq import default_matcher
@@ -130,13 +131,27 @@ def _heard_slots(exchange: Exchange) -> dict[str, str]:
     return {name: str(s["id"] or s["value"]) for name, s in slots.items() if s.get("value")}
 
 
+@cache
+def _openings(locale: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """Per locale, built once: how urgent advice opens, how "I can't help with that" opens, and
+    the entries that politely refuse."""
+    entries = default_matcher().entries
+    book = Phrasebook.load(locale)
+    urgent = tuple(e.answer[:60] for e in entries if e.red_flag) + tuple(
+        v[:60] for v in book.variants("skill.chest_caution")
+    )
+    refusals = tuple(v.split("{")[0][:40] for key in REFUSALS for v in book.variants(key) if v.split("{")[0])
+    return urgent, refusals, frozenset(e.id for e in entries if e.declines)
+
+
+def _locale(exchange: Exchange) -> str:
+    return exchange.request.get("request", {}).get("locale") or "en-US"
+
+
 def _urgent(exchange: Exchange) -> bool:
     """Whether the response opens with urgent-care advice: a red-flag answer, or the check every
     chest request opens with (what to do if it is the heart)."""
-    speech = exchange.speech
-    openings = [e.answer for e in default_matcher().entries if e.red_flag]
-    openings += Phrasebook.load(exchange.request.get("request", {}).get("locale") or "en-US").variants("skill.chest_caution")
-    return any(speech.startswith(opening[:60]) for opening in openings)
+    return any(exchange.speech.startswith(opening) for opening in _openings(_locale(exchange))[0])
 
 
 REFUSALS = ("faq.out_of_scope", "faq.unknown", "skill.fallback", "skill.fallback_routine")
@@ -144,9 +159,7 @@ REFUSALS = ("faq.out_of_scope", "faq.unknown", "skill.fallback", "skill.fallback
 
 
 def _says_it_cannot_help(exchange: Exchange) -> bool:
-    book = Phrasebook.load(exchange.request.get("request", {}).get("locale") or "en-US")
-    openings = [v.split("{")[0][:40] for key in REFUSALS for v in book.variants(key)]
-    return any(opening and opening in exchange.speech for opening in openings)
+    return any(opening in exchange.speech for opening in _openings(_locale(exchange))[1])
 
 
 def _started_routine(exchange: Exchange) -> bool:
@@ -174,7 +187,7 @@ def run_row(row: Row, transport: Transport, locale: str) -> Result:
         got = "urgent advice" if passed else f"{intent} -> {exchange.answer or exchange.speech[:60]!r}"
     elif row.entry == DECLINE:
         answered = exchange.answer
-        declining = {e.id for e in default_matcher().entries if e.declines}
+        declining = _openings(_locale(exchange))[2]
         passed = not _urgent(exchange) and not _started_routine(exchange) and (
             answered in declining or (answered is None and _says_it_cannot_help(exchange))
         )

@@ -17,7 +17,7 @@ from skill.dependencies import MissingDependency
 from skill.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
 from skill.simulator.statistical import Classifier, Guess, Inputs, cached
-from skill.simulator.words import FALLBACK, tokens
+from skill.simulator.words import FALLBACK, after_prefix, tokens
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
@@ -247,12 +247,8 @@ class Understander:
 
     def _without_discourse(self, words: list[str]) -> list[str]:
         """The words after openers such as "okay so" that only start a sentence, if any words remain."""
-        trimmed = True
-        while trimmed:
-            trimmed = False
-            for opener in self.discourse:
-                if opener and words[: len(opener)] == opener and len(words) > len(opener):
-                    words, trimmed = words[len(opener) :], True
+        while (rest := after_prefix(words, self.discourse)) is not None:
+            words = rest
         return words
 
     def _agrees(self, candidate: _Candidate, guess: Guess) -> bool:
@@ -299,10 +295,7 @@ class Understander:
         return words[: len(prefix)] == prefix
 
     def _without_opener(self, words: list[str]) -> list[str] | None:
-        for opener in self.openers:
-            if self._starts(words, opener) and len(words) > len(opener):
-                return words[len(opener) :]
-        return None
+        return after_prefix(words, self.openers)
 
     def _invocation(self, words: list[str]) -> list[str] | None:
         """The words after "open back coach" / "ask back coach to", or None if not an invocation."""
@@ -414,41 +407,36 @@ class Understander:
 STATEMENT_OPENERS = frozenset("i i've i'm i'd my both there's it's it this that since after".split())
 
 
-def faq_free_text() -> dict[str, list[str]]:
-    """Stand-ins for the question and statement slots: the FAQ's phrasings without their first word.
+def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The FAQ's phrasings, read once, as the shape of free text the statistical tier learns.
 
     A real speaker's understanding knows how questions and statements are shaped from far more
-    than one skill's samples; the FAQ's phrasings give the statistical tier that sense.
+    than one skill's samples; the FAQ gives the tier that sense twice over: without their first
+    word as stand-ins for the question and statement slots, and whole, as utterances of
+    QuestionIntent or StatementIntent (by how they open).
     """
-    query: list[str] = []
-    statement: list[str] = []
-    for words in _faq_phrasings():
-        if len(words) > 2:
-            (statement if words[0] in STATEMENT_OPENERS else query).append(" ".join(words[1:]))
-    return {"query": query, "statement": statement}
-
-
-def _faq_phrasings() -> list[list[str]]:
     from skill.core.faq import load_entries
 
-    return [tokens(phrasing) for entry in load_entries() for phrasing in entry.questions]
-
-
-def faq_utterances() -> dict[str, list[str]]:
-    """The FAQ's phrasings as whole utterances, for the intents a speaker would hear them as."""
-    found: dict[str, list[str]] = {"QuestionIntent": [], "StatementIntent": []}
-    for words in _faq_phrasings():
-        found["StatementIntent" if words[0] in STATEMENT_OPENERS else "QuestionIntent"].append(" ".join(words))
-    return found
+    free_text: dict[str, list[str]] = {"query": [], "statement": []}
+    whole: dict[str, list[str]] = {"QuestionIntent": [], "StatementIntent": []}
+    for entry in load_entries():
+        for phrasing in entry.questions:
+            words = tokens(phrasing)
+            statement = words[0] in STATEMENT_OPENERS
+            whole["StatementIntent" if statement else "QuestionIntent"].append(" ".join(words))
+            if len(words) > 2:
+                free_text["statement" if statement else "query"].append(" ".join(words[1:]))
+    return free_text, whole
 
 
 def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """What the statistical tier learns from besides the model: stand-ins for free text, and the
     full template expansion with the FAQ's phrasings as whole questions and statements."""
+    free_text, whole = faq_shapes()
     training = models.training_samples(locale, TRAINING_SAMPLES)
-    for intent, utterances in faq_utterances().items():
+    for intent, utterances in whole.items():
         training[intent] = [*training.get(intent, []), *utterances]
-    return faq_free_text(), training
+    return free_text, training
 
 
 def _fingerprint() -> str:

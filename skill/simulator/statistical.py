@@ -42,7 +42,7 @@ from skill.envelopes import SlotValue
 from skill.simulator import numbers as numbers_module
 from skill.simulator import words as words_module
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration
-from skill.simulator.words import FALLBACK, tokens
+from skill.simulator.words import FALLBACK, after_prefix, tokens
 
 CACHE_VERSION = "10"
 """Part of the cache key, with this module's code: change it to retire every cached classifier."""
@@ -120,14 +120,13 @@ class Gazetteer:
                     if key:
                         entries.setdefault(key, (value["id"], name))
                         gazetteer.longest = max(gazetteer.longest, len(key))
+                        gazetteer.first_words.add(key[0])
             gazetteer.table[slot_type["name"]] = entries
         return gazetteer
 
     def spans(self, words: list[str], kinds: set[str] | None = None, fuzzy: bool = True) -> list[Span]:
         """Non-overlapping slot values, longest first, then leftmost."""
         found: list[Span] = []
-        if not self.first_words:
-            self.first_words = {key[0] for entries in self.table.values() for key in entries}
         for start in range(len(words)):
             if words[start] not in self.first_words and words[start].removesuffix("'s") not in self.first_words:
                 continue
@@ -415,10 +414,8 @@ class Classifier:
         return words[last:]
 
     def _after_carrier(self, intent: str, words: list[str]) -> list[str]:
-        for carrier in self.carriers.get(intent, []):
-            if words[: len(carrier)] == carrier and len(words) > len(carrier):
-                return words[len(carrier) :]
-        return words
+        rest = after_prefix(words, self.carriers.get(intent, []))
+        return words if rest is None else rest
 
     def nearest(self, intent: str, text: str) -> tuple[str, float]:
         """The intent's sample most like the text, with its similarity (0 to 100)."""
