@@ -13,8 +13,8 @@ from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, Abstrac
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 
-from skill.alexa.memory import Memory
 from skill.alexa.turn import (
+    KEEP_LAST_SPEECH,
     LAST_SPEECH_KEY,
     MAX_REPEATABLE,
     STATE_KEY,
@@ -22,6 +22,7 @@ from skill.alexa.turn import (
     request_time,
     session_attributes,
 )
+from skill.core.memory import Memory
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.planner import Verbosity
 from skill.core.player import Player, restore
@@ -104,6 +105,8 @@ class RememberSpeechInterceptor(AbstractResponseInterceptor):
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
         if response is None or response.output_speech is None:
+            return
+        if handler_input.attributes_manager.request_attributes.get(KEEP_LAST_SPEECH):
             return
         speech = _inner(getattr(response.output_speech, "ssml", None))
         reprompt = response.reprompt.output_speech if response.reprompt else None

@@ -1,9 +1,8 @@
-"""Memory across sessions as the handlers see it: a typed record loaded and saved by interceptors."""
+"""Loading and saving the user's memory around each request (the record itself is `skill.core.memory`)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import msgspec
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
@@ -11,57 +10,10 @@ from ask_sdk_core.exceptions import AttributesManagerException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.core.player import Awaiting, PlayerState
-from skill.core.routines import Library
-from skill.storage import MemoryRecord, Resume, StorageError
+from skill.core.memory import Memory, sync
+from skill.storage import MemoryRecord, StorageError
 
 log = logging.getLogger("backcoach.memory")
-
-RESUME_DAYS = 7
-"""An unfinished routine is offered again for this long."""
-
-
-class Memory(msgspec.Struct):
-    """One user's record for this request; `available` is False when storage could not be reached."""
-
-    record: MemoryRecord = msgspec.field(default_factory=MemoryRecord)
-    available: bool = False
-    corrupt: bool = False
-    forget: bool = False
-    forgotten: bool = False
-    """The store confirmed the deletion `forget` asked for."""
-    loaded: dict[str, Any] = msgspec.field(default_factory=dict)
-    """The record as the store last confirmed it: nothing is written while the record equals it."""
-
-    def saved_resume(self, library: Library, now: float) -> Resume | None:
-        """The unfinished routine to offer, if it is recent and still exists."""
-        resume = self.record.resume
-        if resume is None or now - resume.saved_at > RESUME_DAYS * 86400:
-            return None
-        routine = library.get(resume.routine_id)
-        if routine is None or resume.step_index >= len(routine.steps):
-            return None
-        return resume
-
-
-def sync(memory: Memory, state: PlayerState, now: float) -> None:
-    """Copy what the session learned into the record: settings, the last routine and where it stopped."""
-    record = memory.record
-    record.pace, record.verbosity = state.pace, state.verbosity.value
-    if state.routine is None:
-        return
-    if state.awaiting is Awaiting.SAFETY:
-        return  # chosen but not started
-    record.last_routine = state.routine
-    reached_end = state.last is not None and state.last.after is None
-    if reached_end or (state.awaiting is Awaiting.ANOTHER and state.last is None):
-        record.resume = None
-        return
-    record.resume = Resume(
-        routine_id=state.routine, step_index=state.step, phase_index=state.phase,
-        elapsed_seconds=state.elapsed, saved_at=now,
-    )
-
 
 class LoadMemoryInterceptor(AbstractRequestInterceptor):
     """Loads the user's record through the persistence adapter; without storage the skill carries on."""

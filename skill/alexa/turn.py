@@ -12,7 +12,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 
-from skill.alexa.memory import Memory
+from skill.core.memory import Memory
 from skill.core.phrases import Voice
 from skill.core.player import Player, PlayerState, Reply, Reset
 from skill.core.ssml import render_segments, text
@@ -25,6 +25,8 @@ log = logging.getLogger("backcoach.skill")
 
 STATE_KEY = "player"
 LAST_SPEECH_KEY = "last_speech"
+KEEP_LAST_SPEECH = "keep_last_speech"
+"""Request attribute: this response is not what "repeat" should say again."""
 MAX_REPEATABLE = 2000
 """Longest speech (SSML characters) kept for Repeat outside a routine; narration is replanned instead."""
 
@@ -95,6 +97,15 @@ def slot(handler_input: HandlerInput, name: str) -> tuple[str | None, str | None
     return str(found.value), resolved
 
 
+def slots(handler_input: HandlerInput) -> dict[str, tuple[str | None, str | None]]:
+    """Every slot of an intent request that was filled: its spoken value and resolved id."""
+    request = handler_input.request_envelope.request
+    if not isinstance(request, IntentRequest) or request.intent is None or not request.intent.slots:
+        return {}
+    heard = {name: slot(handler_input, name) for name in request.intent.slots}
+    return {name: value for name, value in heard.items() if value[0]}
+
+
 def ssml(parts: list[str | Timeline]) -> str:
     """SSML body for a reply's parts: sentences escaped, narration rendered with its breaks."""
     rendered = []
@@ -110,6 +121,11 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
         reply.parts.insert(0, turn.voice.say(f"skill.reset.{turn.reset}"))
         turn.reset = None
     builder = handler_input.response_builder
+    if not reply.remember:
+        handler_input.attributes_manager.request_attributes[KEEP_LAST_SPEECH] = True
+    if reply.replay is not None:
+        speech, reprompt = reply.replay
+        return builder.speak(speech).ask(reprompt or text(turn.voice.say("skill.what_next_reprompt"))).response
     body = ssml(reply.parts)
     if body:
         builder.speak(body)

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import msgspec
+import msgspec.json
 from msgspec import Meta
 
 from skill.core.phrases import Phrasebook, Voice
@@ -37,6 +38,8 @@ class Awaiting(StrEnum):
     """Offered to pick up an unfinished routine from an earlier session."""
     FORGET = "forget"
     """Asked to confirm deleting the user's data."""
+    CHOICE = "choice"
+    """Listed routines and asked which one."""
 
 
 Finite = Annotated[float, Meta(ge=-1e12, le=1e12)]
@@ -82,11 +85,13 @@ class PlayerState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Routine offered for a "yes" or "start that routine"."""
     answer: Id | None = None
     """Id of the last quick answer, for "tell me more"."""
+    listed: Annotated[list[Id], Meta(max_length=20)] = msgspec.field(default_factory=list)
+    """Routines in the last list the coach gave, in the order said, for "the second one"."""
     last: Last | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready form for session attributes; `restore` reads it back."""
-        return msgspec.to_builtins(self)
+        """JSON-ready form for session attributes (lists, never tuples); `restore` reads it back."""
+        return msgspec.json.decode(msgspec.json.encode(self))
 
 
 class Reset(StrEnum):
@@ -119,6 +124,7 @@ def restore(raw: Any, library: Library) -> tuple[PlayerState, Reset | None]:
     if state.offer is not None and library.get(state.offer) is None:
         state.offer = None
         state.awaiting = None
+    state.listed = [i for i in state.listed if library.get(i) is not None]
     return state, None
 
 
@@ -128,6 +134,10 @@ class Reply(msgspec.Struct):
     parts: list[str | Timeline] = msgspec.field(default_factory=list)
     reprompt: str | None = None
     end: bool = False
+    remember: bool = True
+    """Whether "repeat" may say this again (a "didn't catch that" is never what the user wants again)."""
+    replay: tuple[str, str] | None = None
+    """SSML speech and reprompt sent earlier, to send again unchanged instead of `parts`."""
 
     def say(self, text: str) -> Reply:
         """Add a sentence."""
@@ -201,6 +211,14 @@ class Player:
         located = marks.locate(heard)
         if located is None:
             return (Position(state.last.after) if state.last.after is not None else None), False
+        if (located.step, located.phase) == (state.step, state.phase) and state.elapsed:
+            # The narration resumed this phase part way: its timeline counts from there.
+            located = Position(located.step, located.phase, round(state.elapsed + located.elapsed, 3))
+        # Steps queued after the cut-in were never heard: their full instructions are still owed.
+        unheard = {program_step for program_step, _, _ in state.last.marks[1] if program_step > located.step}
+        if unheard and state.routine is not None and (routine := self.library.get(state.routine)) is not None:
+            ids = {routine.steps[i].id for i in unheard if i < len(routine.steps)}
+            state.seen = [s for s in state.seen if s not in ids]
         return located, True
 
     # ----- narration ------------------------------------------------------------------
@@ -263,6 +281,11 @@ class Player:
         state.awaiting = Awaiting.CONTINUE
         return reply
 
+    def begin(self, state: PlayerState, voice: Voice, now: float, reply: Reply | None = None) -> Reply:
+        """Narrate the first step of the chosen routine (after its safety notes)."""
+        first = self._state_program(state, voice).included[0]
+        return self.narrate(state, voice, Position(first), now, reply)
+
     def finished(self, state: PlayerState, voice: Voice, reply: Reply | None = None) -> Reply:
         """The routine has nothing left: say so and offer another."""
         reply = reply or Reply()
@@ -274,12 +297,27 @@ class Player:
 
     # ----- commands -------------------------------------------------------------------
 
-    def next(self, state: PlayerState, voice: Voice, now: float) -> Reply:
-        """Go to the step after the one being narrated (or the one up next when it ended)."""
+    def next(self, state: PlayerState, voice: Voice, now: float, by_side: bool = False) -> Reply:
+        """Go to the step after the one being narrated (or the one up next when it ended).
+
+        `by_side`: on the first side of a two-sided move, go to its second side instead."""
         position, interrupted = self.here(state, now)
         if position is not None and (interrupted or state.paused):
-            position = Position(position.step + 1)
+            other = self._other_side(state, voice, position) if by_side else None
+            position = other or Position(position.step + 1)
         return self.narrate(state, voice, position, now)
+
+    def _other_side(self, state: PlayerState, voice: Voice, position: Position) -> Position | None:
+        """The start of the second side when the listener is on the first side of a move."""
+        program = self._state_program(state, voice)
+        if position.step >= len(program.routine.steps) or not program.routine.steps[position.step].per_side:
+            return None
+        dose = program.doses[position.step]
+        sets = dose.sets if dose is not None else 1
+        sides = [side for _ in range(sets) for side in ("left", "right")]
+        if position.phase < len(sides) and sides[position.phase] == "left":
+            return Position(position.step, position.phase + 1)
+        return None
 
     def current(self, state: PlayerState, voice: Voice, now: float) -> int:
         """The step being heard, or (when the narration ended) the last step heard."""
@@ -344,7 +382,8 @@ class Player:
         if position is None:
             return self.finished(state, voice)
         reply = Reply().say(self._where(state, voice, position, "player.paused"))
-        reply.reprompt = voice.say("player.resume_reprompt")
+        reply.say(voice.say("player.resume_hint"))
+        reply.reprompt = voice.say("player.paused_reprompt")
         return reply
 
     def restore(self, state: PlayerState, voice: Voice, routine_id: str, position: Position, now: float) -> Reply:
@@ -369,39 +408,74 @@ class Player:
         return self.narrate(state, voice, position, now, reply)
 
     def time_left(self, state: PlayerState, voice: Voice, now: float) -> Reply:
-        """How long the rest of the routine takes from here; the narration waits."""
-        position = self.hold(state, voice, now)
-        if position is None:
-            return self.finished(state, voice)
-        program = self._state_program(state, voice)
-        planner = self.planner(voice, state.verbosity)
-        rest = planner.compile(program, [i for i in program.included if i >= position.step], resume=position)
-        count = len(program.included)
-        number = program.included.index(position.step) + 1
-        reply = Reply().say(voice.say("player.time_left", left=voice.duration(rest.duration), number=number, count=count))
-        reply.say(voice.say("player.resume_hint"))
-        reply.reprompt = voice.say("player.resume_reprompt")
-        return reply
+        """Seconds left in this hold and minutes in the routine; then the narration carries on."""
+
+        def say(program: Program, position: Position) -> list[str]:
+            planner = self.planner(voice, state.verbosity)
+            rest = planner.compile(program, [i for i in program.included if i >= position.step], resume=position)
+            number, count = program.included.index(position.step) + 1, len(program.included)
+            here = self._left_in_phase(program, position, voice)
+            overall = voice.say("player.time_left", left=voice.duration(rest.duration), number=number, count=count)
+            return [here, overall] if here else [overall]
+
+        return self._inform(state, voice, now, say)
 
     def where(self, state: PlayerState, voice: Voice, now: float) -> Reply:
-        """Name the current step; the narration waits."""
-        position = self.hold(state, voice, now)
-        if position is None:
+        """Which step this is, how long it has left and what comes after; then the narration carries on."""
+
+        def say(program: Program, position: Position) -> list[str]:
+            parts = [self._where(state, voice, position, "player.where")]
+            after = program.following(position.step + 1)
+            if after is not None:
+                parts.append(voice.say("player.after_this", name=program.routine.steps[after].name))
+            return parts
+
+        return self._inform(state, voice, now, say)
+
+    def _inform(
+        self, state: PlayerState, voice: Voice, now: float, say: Callable[[Program, Position], list[str]]
+    ) -> Reply:
+        """Answer an informational cut-in without losing the place.
+
+        Cutting into narration answers and carries on from the very point of the cut-in, in
+        the same response, so hands stay free. A paused routine stays paused; between steps
+        the coach still waits for "next"."""
+        program = self._state_program(state, voice)
+        position, running = self.here(state, now)
+        index = None if position is None else program.following(position.step)
+        if position is None or index is None:
             return self.finished(state, voice)
-        reply = Reply().say(self._where(state, voice, position, "player.where"))
-        reply.reprompt = voice.say("player.resume_reprompt")
+        if index != position.step:
+            position = Position(index)
+        reply = Reply()
+        for part in say(program, position):
+            reply.say(part)
+        if running:
+            return self.narrate(state, voice, position, now, reply)
+        if state.paused:
+            reply.say(voice.say("player.resume_hint"))
+            reply.reprompt = voice.say("player.paused_reprompt")
+            return reply
+        name = program.routine.steps[position.step].name
+        reply.say(voice.say("player.next_when_ready", name=name))
+        reply.reprompt = voice.say("player.next_reprompt", name=name)
+        state.awaiting = Awaiting.CONTINUE
         return reply
+
+    def _left_in_phase(self, program: Program, position: Position, voice: Voice) -> str | None:
+        """"About 35 seconds left on this one" inside a timed hold, else None."""
+        dose = program.doses[position.step]
+        if dose is None or not position.elapsed:
+            return None
+        return voice.say("player.left_in_phase", left=voice.duration(max(dose.active() - position.elapsed, 0)))
 
     def _where(self, state: PlayerState, voice: Voice, position: Position, key: str) -> str:
         program = self._state_program(state, voice)
         step = program.routine.steps[position.step]
         number = program.included.index(position.step) + 1
         text = voice.say(key, number=number, count=len(program.included), name=step.name, short=step.short)
-        dose = program.doses[position.step]
-        if position.elapsed and dose is not None:
-            left = max(dose.active() - position.elapsed, 0)
-            text += " " + voice.say("player.left_in_phase", left=voice.duration(left))
-        return text + " " + voice.say("player.resume_hint")
+        left = self._left_in_phase(program, position, voice)
+        return f"{text} {left}" if left else text
 
     def adjust(self, state: PlayerState, voice: Voice, now: float, change: str) -> Reply:
         """Slower, faster, shorter or more detail: change the setting and carry on from here."""

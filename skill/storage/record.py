@@ -101,6 +101,8 @@ class Resume(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     phase_index: Annotated[int, Meta(ge=0, le=999)] = 0
     elapsed_seconds: Annotated[float, Meta(ge=0, le=86400)] = 0.0
     saved_at: Seconds
+    handsfree: bool = False
+    """The routine ran hands-free: picking it up keeps the mode."""
 
 
 def _unique(value: Any) -> Any:

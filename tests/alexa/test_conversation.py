@@ -152,10 +152,16 @@ def test_where_am_i_and_time_left(talk, library):
     talk.wait(2)
     said = talk.say("WhereAmIIntent")
     assert "step 2 of" in said.text
-    assert talk.last.state["paused"] is True
+    # An informational cut-in answers, then the narration carries on from the cut-in in the same response.
+    assert talk.last.state["paused"] is False and talk.last.state["step"] == 1
+    assert "resume" not in said.text.lower()
+    talk.wait(2)
     said = talk.say("TimeLeftIntent")
     assert "minute" in said.text or "seconds" in said.text
-    assert "resume" in said.text.lower()
+    assert talk.last.state["paused"] is False and "resume" not in said.text.lower()
+    talk.say("AMAZON.PauseIntent")
+    said = talk.say("TimeLeftIntent")
+    assert talk.last.state["paused"] is True and "resume" in said.text.lower()
 
 
 def test_pace_and_verbosity_commands(talk, library):
@@ -187,9 +193,21 @@ def test_pace_and_verbosity_commands(talk, library):
 )
 def test_routine_commands_outside_a_routine_explain_and_stay_open(talk, intent):
     talk.launch()
+    talk.say("AMAZON.NoIntent")  # nothing offered any more
     said = talk.say(intent)
     assert "routine" in said.text.lower()
     assert not said.ends and said.reprompt
+
+
+@pytest.mark.parametrize("intent", ["TimeLeftIntent", "WhereAmIIntent"])
+def test_asking_about_an_offered_routine_describes_it_and_offers_it_again(talk, library, intent):
+    talk.launch()
+    offered = library.get(talk.last.state["offer"])
+    said = talk.say(intent)
+    assert offered.title in said.text and "minutes" in said.text
+    assert talk.last.state["awaiting"] == "offer"
+    said = talk.say("AMAZON.YesIntent")
+    assert talk.last.state["routine"] == offered.id
 
 
 def test_help_outside_and_inside(talk):

@@ -44,6 +44,28 @@ def test_pause_mid_hold_keeps_the_seconds_done_and_resume_gives_the_rest(into_ho
     assert "where you left off" in said.text.lower() or "back to it" in said.text.lower()
 
 
+def test_two_pauses_in_one_hold_keep_all_the_seconds_done_and_repeat_no_cue():
+    talk = Conversation()
+    left = _phase(_narrating_ear_to_shoulder(talk), 0)
+    first = int(left["active_start"] + 8 + DELAY) + 1
+    talk.wait(first)
+    talk.say("AMAZON.PauseIntent")
+    done = talk.last.state["elapsed"]
+    talk.say("AMAZON.ResumeIntent")
+    resumed = _phase(talk.last.state["last"]["marks"][2], 0)
+    talk.wait(int(resumed["active_start"] + 6 + DELAY) + 1)
+    talk.say("AMAZON.PauseIntent")
+    state = talk.last.state
+    assert (state["step"], state["phase"]) == (3, 0)
+    later = state["elapsed"]
+    assert later == pytest.approx(done + (int(resumed["active_start"] + 6 + DELAY) + 1 - DELAY - resumed["active_start"]), abs=0.01)
+    said = talk.say("AMAZON.ResumeIntent")
+    rest = _phase(talk.last.state["last"]["marks"][2], 0)
+    assert rest["active"] == pytest.approx(left["active"] - later, abs=0.01)
+    # Past halfway on the left side, only the right side still says "half".
+    assert later > left["active"] / 2 and said.text.lower().count("half") == 1
+
+
 def test_pause_on_the_second_side():
     talk = Conversation()
     marks = _narrating_ear_to_shoulder(talk)
@@ -74,11 +96,30 @@ def test_pause_after_the_narration_ended_waits_at_the_next_step():
     assert talk.last.state["step"] == 4
 
 
-def test_next_mid_step_skips_to_the_following_step():
+def test_next_on_the_first_side_goes_to_the_second_side():
+    talk = Conversation()
+    left = _phase(_narrating_ear_to_shoulder(talk), 0)
+    assert left["side"] == "left"
+    talk.wait(int(left["active_start"]) + 4)
+    said = talk.say("AMAZON.NextIntent")
+    state = talk.last.state
+    assert (state["step"], state["phase"], state["elapsed"]) == (3, 1, 0.0)
+    assert "right" in said.text.lower()
+
+
+def test_next_on_the_second_side_goes_to_the_following_step():
+    talk = Conversation()
+    right = _phase(_narrating_ear_to_shoulder(talk), 1)
+    talk.wait(int(right["active_start"]) + 4)
+    talk.say("AMAZON.NextIntent")
+    assert talk.last.state["step"] == 4
+
+
+def test_skip_mid_step_skips_both_sides_to_the_following_step():
     talk = Conversation()
     left = _phase(_narrating_ear_to_shoulder(talk), 0)
     talk.wait(int(left["active_start"]) + 4)
-    talk.say("AMAZON.NextIntent")
+    talk.say("SkipIntent")
     assert talk.last.state["step"] == 4
 
 

@@ -152,7 +152,7 @@ class Client:
                 self.wrong(user, f"yes did not restore step {saved[1]}")
             step, routine = saved[1] + 1, saved[0]
             s.advance(rng.uniform(3, 15))
-            self.turn(user, s.intent("AMAZON.NextIntent"))
+            self.turn(user, s.intent("SkipIntent"))  # one step on, whatever side it is on
             self.stop(user, routine, step, ending="stop")
         elif roll < 0.35:
             flow = "question-only"
@@ -170,7 +170,7 @@ class Client:
             nexts = rng.randint(1, 3)
             for _ in range(nexts):
                 s.advance(rng.uniform(3, 15))
-                self.turn(user, s.intent("AMAZON.NextIntent"))
+                self.turn(user, s.intent("SkipIntent"))  # one step on, whatever side it is on
             ending = rng.choice(["stop", "question-stop", "walk-away"])
             flow = f"routine-{ending}"
             self.stop(user, routine.id, nexts, ending)
