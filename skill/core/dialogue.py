@@ -133,6 +133,8 @@ class Dialogue:
         except DialogueError as error:
             reply = Reply().say(self.voice.say(error.key))
             reply.reprompt = self.voice.say("skill.what_next_reprompt")
+        if self.state.awaiting is None:
+            self.state.awaiting = reply.asks
         if self.state.awaiting is None and (event in KEEPS_QUESTION or self._not_begun(latest)):
             self.state.awaiting = latest
         return reply
@@ -155,10 +157,7 @@ class Dialogue:
 
     def _list(self, routines: list[Routine] | tuple[Routine, ...]) -> str:
         """Routine titles joined the way people say a list."""
-        titles = [r.title for r in routines]
-        if len(titles) <= 1:
-            return "".join(titles)
-        return self.voice.say("skill.list_join", items=", ".join(titles[:-1]), last=titles[-1])
+        return self.voice.join([r.title for r in routines])
 
     def _listed(self, routines: list[Routine] | tuple[Routine, ...]) -> None:
         """Remember what was just listed, for "the second one" or "the lower back one"."""
@@ -224,21 +223,16 @@ class Dialogue:
         """What an offered routine is: its length, what it works on, what it needs; then ask."""
         voice = self.voice
         minutes = voice.duration(self.player.length(voice)(routine))
-        areas = self._words([voice.say(f"area.{a.value}") for a in routine.areas])
+        areas = voice.join([voice.say(f"area.{a.value}") for a in routine.areas])
         reply = Reply().say(voice.say("skill.about_routine", title=routine.title, minutes=minutes, areas=areas))
         needs = [e for e in routine.equipment if e is not Equipment.NONE]
-        reply.say(voice.say("skill.about_equipment", equipment=self._words([voice.say(f"equipment.{e.value}") for e in needs]))
+        reply.say(voice.say("skill.about_equipment", equipment=voice.join([voice.say(f"equipment.{e.value}") for e in needs]))
                   if needs else voice.say("skill.about_no_equipment"))
         reply.say(voice.say("skill.about_ask", title=routine.title))
         reply.reprompt = voice.say("skill.launch_reprompt", title=routine.title)
         self.state.offer = routine.id
         self.state.awaiting = Awaiting.OFFER
         return reply
-
-    def _words(self, items: list[str]) -> str:
-        if len(items) <= 1:
-            return "".join(items)
-        return self.voice.say("skill.list_join", items=", ".join(items[:-1]), last=items[-1])
 
     def _pending(self) -> Routine | None:
         """The routine the coach offered or listed alone, when no routine has started."""

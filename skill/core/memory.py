@@ -43,8 +43,8 @@ def sync(memory: Memory, state: PlayerState, now: float) -> None:
     record.pace, record.verbosity = state.pace, state.verbosity.value
     if state.routine is None:
         return
-    if state.awaiting is Awaiting.SAFETY:
-        return  # chosen but not started
+    if state.awaiting is Awaiting.SAFETY or (state.last is None and not state.paused and state.awaiting is not Awaiting.ANOTHER):
+        return  # chosen but not started: nothing narrated, nothing held
     record.last_routine = state.routine
     reached_end = state.last is not None and state.last.after is None
     if reached_end or (state.awaiting is Awaiting.ANOTHER and state.last is None):

@@ -94,6 +94,14 @@ class Voice:
         self._last[key] = choice
         return choice.format(**fields)
 
+    def join(self, items: list[str]) -> str:
+        """Items joined the way people say a list: "a", "a and b", "a, b, and c"."""
+        if len(items) <= 1:
+            return "".join(items)
+        if len(items) == 2:
+            return self.say("skill.list_pair", first=items[0], last=items[1])
+        return self.say("skill.list_join", items=", ".join(items[:-1]), last=items[-1])
+
     def count(self, n: int, unit: str) -> str:
         """A number with its noun agreeing: 'unit.session' and 'unit.sessions' give '1 session', '2 sessions'."""
         return self.say(f"unit.{unit}" if n == 1 else f"unit.{unit}s", n=n)

@@ -138,6 +138,8 @@ class Reply(msgspec.Struct):
     """Whether "repeat" may say this again (a "didn't catch that" is never what the user wants again)."""
     replay: tuple[str, str] | None = None
     """SSML speech and reprompt sent earlier, to send again unchanged instead of `parts`."""
+    asks: Awaiting | None = None
+    """What the reply asks the user, for the dialogue to wait for (the player never sets it itself)."""
 
     def say(self, text: str) -> Reply:
         """Add a sentence."""
@@ -244,7 +246,7 @@ class Player:
                 reply.say(note)
             reply.say(voice.say("player.safety_ask"))
             reply.reprompt = voice.say("player.safety_reprompt")
-            state.awaiting = Awaiting.SAFETY
+            reply.asks = Awaiting.SAFETY
             return reply
         return self.narrate(state, voice, Position(program.included[0]), now, reply)
 
@@ -273,12 +275,12 @@ class Player:
         if after is None:
             reply.say(voice.say("player.routine_complete"))
             reply.reprompt = voice.say("player.another_reprompt")
-            state.awaiting = Awaiting.ANOTHER
+            reply.asks = Awaiting.ANOTHER
             return reply
         name = program.routine.steps[after].name
         reply.say(voice.say("player.handsfree_prompt" if state.handsfree else "player.next_prompt", name=name))
         reply.reprompt = voice.say("player.next_reprompt", name=name)
-        state.awaiting = Awaiting.CONTINUE
+        reply.asks = Awaiting.CONTINUE
         return reply
 
     def begin(self, state: PlayerState, voice: Voice, now: float, reply: Reply | None = None) -> Reply:
@@ -291,7 +293,7 @@ class Player:
         reply = reply or Reply()
         reply.say(voice.say("player.already_done"))
         reply.reprompt = voice.say("player.another_reprompt")
-        state.awaiting = Awaiting.ANOTHER
+        reply.asks = Awaiting.ANOTHER
         state.last = None
         return reply
 
@@ -373,7 +375,6 @@ class Player:
         state.step, state.phase, state.elapsed = position.step, position.phase, position.elapsed
         state.paused = True
         state.last = None
-        state.awaiting = None
         return position
 
     def pause(self, state: PlayerState, voice: Voice, now: float) -> Reply:
@@ -410,7 +411,7 @@ class Player:
     def time_left(self, state: PlayerState, voice: Voice, now: float) -> Reply:
         """Seconds left in this hold and minutes in the routine; then the narration carries on."""
 
-        def say(program: Program, position: Position) -> list[str]:
+        def say(program: Program, position: Position, carrying_on: bool) -> list[str]:
             planner = self.planner(voice, state.verbosity)
             rest = planner.compile(program, [i for i in program.included if i >= position.step], resume=position)
             number, count = program.included.index(position.step) + 1, len(program.included)
@@ -423,8 +424,9 @@ class Player:
     def where(self, state: PlayerState, voice: Voice, now: float) -> Reply:
         """Which step this is, how long it has left and what comes after; then the narration carries on."""
 
-        def say(program: Program, position: Position) -> list[str]:
-            parts = [self._where(state, voice, position, "player.where")]
+        def say(program: Program, position: Position, carrying_on: bool) -> list[str]:
+            # Narration that carries on says the step's instruction itself: not twice.
+            parts = [self._where(state, voice, position, "player.where_named" if carrying_on else "player.where")]
             after = program.following(position.step + 1)
             if after is not None:
                 parts.append(voice.say("player.after_this", name=program.routine.steps[after].name))
@@ -433,7 +435,7 @@ class Player:
         return self._inform(state, voice, now, say)
 
     def _inform(
-        self, state: PlayerState, voice: Voice, now: float, say: Callable[[Program, Position], list[str]]
+        self, state: PlayerState, voice: Voice, now: float, say: Callable[[Program, Position, bool], list[str]]
     ) -> Reply:
         """Answer an informational cut-in without losing the place.
 
@@ -448,7 +450,7 @@ class Player:
         if index != position.step:
             position = Position(index)
         reply = Reply()
-        for part in say(program, position):
+        for part in say(program, position, running):
             reply.say(part)
         if running:
             return self.narrate(state, voice, position, now, reply)
@@ -459,7 +461,7 @@ class Player:
         name = program.routine.steps[position.step].name
         reply.say(voice.say("player.next_when_ready", name=name))
         reply.reprompt = voice.say("player.next_reprompt", name=name)
-        state.awaiting = Awaiting.CONTINUE
+        reply.asks = Awaiting.CONTINUE
         return reply
 
     def _left_in_phase(self, program: Program, position: Position, voice: Voice) -> str | None:

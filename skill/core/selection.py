@@ -79,7 +79,7 @@ def choose(library: Library, request: Request, length: Callable[[Routine], float
         # shortest one fitted to the budget.
         within = [r for r in candidates if length(r) <= request.seconds * LENGTH_SLACK]
         if within:
-            best = min(within, key=lambda r: request.seconds - length(r))
+            best = min(within, key=lambda r: abs(request.seconds - length(r)))
             return Choice(best, tuple(within), None)
         best = min(candidates, key=length)
         return Choice(best, (best,), request.seconds)

@@ -58,6 +58,7 @@ def load(path: Path) -> dict[str, Any]:
             raise ScriptError(f"{path}: turn {number}: 'expect' must be a mapping")
         try:
             re.compile(str(expect.get("speech", "")))
+            re.compile(str(expect.get("reprompt", "")))
         except re.error as exc:
             raise ScriptError(f"{path}: turn {number}: 'speech' is not a valid regex ({exc})") from exc
         if "wait" in turn and not isinstance(turn["wait"], (int, float)):
@@ -68,6 +69,8 @@ def load(path: Path) -> dict[str, Any]:
 def _check(expect: dict[str, Any], exchange: Exchange) -> str | None:
     if "speech" in expect and not re.search(str(expect["speech"]), exchange.speech):
         return f"speech {exchange.speech!r} does not match /{expect['speech']}/"
+    if "reprompt" in expect and not re.search(str(expect["reprompt"]), exchange.reprompt or ""):
+        return f"reprompt {exchange.reprompt!r} does not match /{expect['reprompt']}/"
     if "end_session" in expect and bool(expect["end_session"]) != exchange.end_session:
         return f"end_session is {exchange.end_session}, expected {expect['end_session']}"
     summary = exchange.summary()["request"]

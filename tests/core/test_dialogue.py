@@ -1,0 +1,275 @@
+"""The dialogue state machine, transition by transition, with no Alexa types."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import pytest
+
+from skill.core.dialogue import Dialogue, Event
+from skill.core.faq import Matcher, load_entries
+from skill.core.memory import Memory
+from skill.core.phrases import Phrasebook, Voice
+from skill.core.player import Awaiting, Player, PlayerState, Reply
+from skill.core.routines import load_library
+from skill.core.timeline import Timeline
+from skill.storage.record import Resume
+
+T0 = 1_800_000_000.0
+
+
+@cache
+def _player() -> Player:
+    return Player(load_library())
+
+
+@cache
+def _faq() -> Matcher:
+    return Matcher(load_entries(routine_ids={r.id for r in _player().library}))
+
+
+class Coach:
+    """A user and the dialogue, one event at a time, with a clock that only moves when told."""
+
+    def __init__(self, memory: Memory | None = None) -> None:
+        self.state = PlayerState()
+        self.memory = memory or Memory(available=True)
+        self.now = T0
+        self.persisted = 0
+
+    def __call__(self, event: Event, wait: float = 0.0, **slots: str | tuple[str, str | None]) -> Reply:
+        self.now += wait
+        heard = {k: (v, v) if isinstance(v, str) else v for k, v in slots.items()}
+        dialogue = Dialogue(self.state, Voice(Phrasebook.load("en-US"), random.Random(0)), _player(), _faq, self.now,
+                            memory=self.memory, persist=self._persist)
+        return dialogue.handle(event, heard)
+
+    def _persist(self) -> bool:
+        self.persisted += 1
+        return True
+
+    def heard_all(self, reply: Reply) -> None:
+        """Let the whole reply play out (plus a second), as a listener would."""
+        self.now += sum(p.duration for p in reply.parts if isinstance(p, Timeline)) + 2.0
+
+
+def text(reply: Reply) -> str:
+    return " ".join(p for p in reply.parts if isinstance(p, str))
+
+
+def _started(routine: str = "neck-and-shoulders") -> tuple[Coach, Reply]:
+    coach = Coach()
+    coach(Event.LAUNCH)
+    coach(Event.START, routine=routine)
+    assert coach.state.awaiting is Awaiting.SAFETY
+    return coach, coach(Event.YES)
+
+
+def test_launch_offers_a_routine_and_yes_starts_it():
+    coach = Coach()
+    reply = coach(Event.LAUNCH)
+    offered = coach.state.offer
+    assert coach.state.awaiting is Awaiting.OFFER and offered and reply.reprompt
+    coach(Event.YES)
+    assert coach.state.routine == offered and coach.state.awaiting is Awaiting.SAFETY
+
+
+def test_yes_answers_only_the_latest_question():
+    coach = Coach()
+    coach(Event.LAUNCH)
+    coach(Event.LIST)
+    assert coach.state.awaiting is Awaiting.CHOICE
+    reply = coach(Event.YES)  # "yes" to "which one?" starts nothing offered earlier
+    assert coach.state.routine is None and coach.state.awaiting is Awaiting.CHOICE
+    assert "which" in text(reply).lower()
+
+
+def test_any_other_event_clears_the_question_but_a_misunderstanding_keeps_it():
+    coach = Coach()
+    coach(Event.LAUNCH)
+    coach(Event.FALLBACK)
+    assert coach.state.awaiting is Awaiting.OFFER
+    coach(Event.QUESTION, query=("how often should i stretch", None))
+    assert coach.state.awaiting is None
+    coach(Event.YES)
+    assert coach.state.routine is None
+
+
+def test_no_to_an_offer_withdraws_it():
+    coach = Coach()
+    coach(Event.LAUNCH)
+    coach(Event.NO)
+    assert coach.state.offer is None
+    assert "routine" in text(coach(Event.TIME_LEFT)).lower()
+
+
+def test_an_ordinal_picks_from_the_last_list_and_a_name_picks_the_only_fit():
+    coach = Coach()
+    coach(Event.LIST)
+    listed = list(coach.state.listed)
+    coach(Event.START, ordinal="2")
+    assert coach.state.routine == listed[1]
+    coach = Coach()
+    coach(Event.START, area="neck")
+    assert coach.state.awaiting is Awaiting.CHOICE and len(coach.state.listed) >= 2
+    choices = [_player().library.get(i) for i in coach.state.listed]
+    with_chair = [r for r in choices if "chair" in {e.value for e in r.equipment}]
+    coach(Event.START, equipment="chair")
+    assert len(with_chair) == 1 and coach.state.routine == with_chair[0].id
+    coach = Coach()
+    coach(Event.LIST)
+    reply = coach(Event.START, ordinal="40")
+    assert coach.state.routine is None and coach.state.awaiting is Awaiting.CHOICE and "number" in text(reply).lower()
+
+
+def test_a_length_is_not_an_ordinal():
+    coach = Coach()
+    coach(Event.LIST)
+    coach(Event.START, duration=("PT30S", None), ordinal="2")
+    assert coach.state.budget == 60.0
+
+
+def test_asking_about_the_chosen_routine_keeps_its_safety_question():
+    coach = Coach()
+    coach(Event.START, routine="desk-break")
+    reply = coach(Event.TIME_LEFT)
+    assert "Desk break" in text(reply) and coach.state.awaiting is Awaiting.SAFETY
+    coach(Event.QUESTION, query=("how often should i stretch", None))
+    assert coach.state.awaiting is Awaiting.SAFETY and not coach.state.paused
+    coach(Event.YES)
+    assert coach.state.last is not None and coach.state.awaiting is Awaiting.CONTINUE
+
+
+def test_stop_at_the_safety_question_leaves_nothing_to_resume():
+    coach = Coach()
+    coach(Event.START, routine="desk-break")
+    reply = coach(Event.STOP)
+    assert reply.end and coach.state.routine is None
+
+
+def _on_left_side(coach: Coach, reply: Reply) -> Timeline:
+    """Step on to the two-sided hold of neck-and-shoulders and cut in on its left side."""
+    while True:
+        timeline = next(p for p in reply.parts if isinstance(p, Timeline))
+        if any(phase.side == "left" for phase in timeline.phases):
+            return timeline
+        coach.heard_all(reply)
+        reply = coach(Event.NEXT)
+
+
+def test_next_on_the_first_side_goes_to_the_second_and_skip_leaves_the_step():
+    coach, reply = _started()
+    timeline = _on_left_side(coach, reply)
+    left = next(p for p in timeline.phases if p.side == "left")
+    step = left.step
+    coach.now += 1.0 + left.active_start + 3
+    coach(Event.NEXT)
+    assert (coach.state.step, coach.state.phase) == (step, left.index + 1)
+    coach.now += 5
+    coach(Event.SKIP)
+    assert coach.state.step > step
+
+
+def test_pauses_keep_the_seconds_and_carry_on_resumes_the_step():
+    coach, reply = _started()
+    timeline = _on_left_side(coach, reply)
+    left = next(p for p in timeline.phases if p.side == "left")
+    coach.now += 1.0 + left.active_start + 4
+    coach(Event.PAUSE)
+    first = coach.state.elapsed
+    assert coach.state.paused and first == pytest.approx(4, abs=0.01)
+    resumed = coach(Event.YES, wait=30)  # "yes" or "carry on" after a pause resumes; it never skips
+    assert coach.state.step == left.step and not coach.state.paused
+    phase = next(p for p in next(p for p in resumed.parts if isinstance(p, Timeline)).phases)
+    coach.now += 1.0 + phase.active_start + 5 - 30
+    coach(Event.PAUSE, wait=30)
+    assert coach.state.elapsed == pytest.approx(first + 5, abs=0.01)
+
+
+def test_time_left_mid_hold_answers_and_carries_on_in_the_same_reply():
+    coach, reply = _started()
+    timeline = _on_left_side(coach, reply)
+    left = next(p for p in timeline.phases if p.side == "left")
+    coach.now += 1.0 + left.active_start + 6
+    reply = coach(Event.TIME_LEFT)
+    said = text(reply)
+    assert "seconds" in said and "resume" not in said.lower()
+    carried = [p for p in reply.parts if isinstance(p, Timeline)]
+    assert carried and coach.state.elapsed == pytest.approx(6, abs=0.01) and not coach.state.paused
+
+
+def test_where_between_steps_waits_for_next_and_next_still_goes_one_step():
+    coach, reply = _started()
+    coach.heard_all(reply)
+    step = coach.state.last.after
+    reply = coach(Event.WHERE)
+    assert "next" in text(reply).lower() and coach.state.awaiting is Awaiting.CONTINUE
+    coach(Event.NEXT)
+    assert coach.state.step == step
+
+
+def test_a_red_flag_mid_routine_ends_it_and_forgets_the_place():
+    coach, reply = _started()
+    coach.now += 3
+    coach.memory.record.resume = Resume(routine_id="neck-and-shoulders", step_index=1, saved_at=T0)
+    reply = coach(Event.STATEMENT, statement=("my arm is tingling and numb", None))
+    assert coach.state.routine is None and coach.memory.record.resume is None
+    assert "urgent" in text(reply).lower() and "resume" not in text(reply).lower()
+
+
+def test_discomfort_mid_hold_stops_with_advice_and_never_says_resume():
+    coach, reply = _started()
+    coach.now += 3
+    reply = coach(Event.STATEMENT, statement=("ouch that hurts", None))
+    assert coach.state.paused and "resume" not in text(reply).lower()
+    assert "stop" in text(reply).lower()
+
+
+def test_reopening_after_a_timeout_offers_the_saved_place_and_keeps_hands_free():
+    memory = Memory(available=True)
+    memory.record.resume = Resume(routine_id="desk-break", step_index=2, phase_index=0, elapsed_seconds=7.0,
+                                  saved_at=T0, handsfree=True)
+    coach = Coach(memory)
+    coach(Event.LAUNCH)
+    assert coach.state.awaiting is Awaiting.SAVED
+    coach(Event.YES)
+    assert coach.state.routine == "desk-break" and coach.state.handsfree and coach.state.step == 2
+
+
+def test_forget_asks_first_and_persists_before_confirming():
+    coach = Coach()
+    coach(Event.FORGET)
+    assert coach.state.awaiting is Awaiting.FORGET and coach.persisted == 0
+    reply = coach(Event.YES)
+    assert coach.memory.forget and coach.persisted == 1 and reply.end
+
+
+def test_commands_that_need_a_routine_say_so_and_keep_the_session():
+    coach = Coach()
+    for event in (Event.PAUSE, Event.PREVIOUS, Event.START_OVER, Event.SLOWER, Event.NEXT):
+        reply = coach(event)
+        assert not reply.end and reply.reprompt and "routine" in text(reply).lower()
+
+
+def test_a_misunderstanding_is_never_what_repeat_says_again():
+    coach = Coach()
+    assert coach(Event.FALLBACK).remember is False
+    assert coach(Event.LAUNCH).remember is True
+
+
+def test_every_event_has_a_transition():
+    assert all(hasattr(Dialogue, f"on_{event.value}") for event in Event)
+
+
+def test_a_routine_chosen_but_never_begun_records_no_progress_even_mid_turn():
+    from skill.core.memory import sync
+
+    coach = Coach()
+    coach(Event.START, routine="desk-break")
+    coach.state.awaiting = None  # as it is while a handler saves mid-turn (the dialogue restores it after)
+    sync(coach.memory, coach.state, coach.now)
+    assert coach.memory.record.resume is None and coach.memory.record.last_routine is None
+    coach(Event.YES)
+    sync(coach.memory, coach.state, coach.now)
+    assert coach.memory.record.resume is not None and coach.memory.record.last_routine == "desk-break"
