@@ -9,7 +9,7 @@ from typing import Any
 
 from skill.core.paths import DATA_DIR, read_yaml
 from skill.dependencies import MissingDependency
-from skill.core.routines import Library, load_library
+from skill.core.routines import Library, load_library, step_key
 
 MODELS_DIR = DATA_DIR.parent / "interaction_models"
 PACKAGE_MODELS_DIR = DATA_DIR.parent / "skill-package" / "interactionModels" / "custom"
@@ -42,6 +42,18 @@ def _routine_type(library: Library) -> dict[str, Any]:
         synonyms = sorted({" ".join(re.sub(r"[^a-z' ]+", " ", s.lower()).split()) for s in routine.synonyms} - {name})
         values.append({"id": routine.id, "name": {"value": name, "synonyms": synonyms}})
     return {"name": "ROUTINE", "values": values}
+
+
+def _step_type(library: Library) -> dict[str, Any]:
+    """Every step's name, for "go to child's pose"; steps of the same name share one value."""
+    routines = {step_key(said) for routine in library for said in (routine.title, *routine.synonyms)}
+    names: dict[str, str] = {}
+    for routine in library:
+        for step in routine.steps:
+            spoken = " ".join(re.sub(r"[^a-z' ]+", " ", step.name.lower()).split())
+            if step_key(step.name) not in routines:  # "reverse presses" stays the routine's name
+                names.setdefault(step_key(step.name), spoken)
+    return {"name": "STEP", "values": [{"id": key, "name": {"value": name}} for key, name in sorted(names.items())]}
 
 
 def expand(source: dict[str, Any], limit: int | None = None) -> dict[str, list[str]]:
@@ -88,7 +100,7 @@ def build(locale: str, source: dict[str, Any] | None = None, library: Library | 
         if slots:
             intent["slots"] = [{"name": slot, "type": kind} for slot, kind in slots.items()]
         intents.append(intent)
-    types = [_routine_type(library)]
+    types = [_routine_type(library), _step_type(library)]
     for type_name, entries in source["slot_types"].items():
         values = [
             {

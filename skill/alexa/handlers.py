@@ -69,6 +69,7 @@ INTENT_EVENTS: tuple[tuple[str, Event], ...] = (
     ("AMAZON.NoIntent", Event.NO),
     ("AMAZON.NextIntent", Event.NEXT),
     ("SkipIntent", Event.SKIP),
+    ("GoToStepIntent", Event.GO_TO),
     ("AMAZON.PreviousIntent", Event.PREVIOUS),
     ("AMAZON.RepeatIntent", Event.REPEAT),
     ("AMAZON.StartOverIntent", Event.START_OVER),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from skill.core.memory import Memory
 from skill.core.phrases import Voice
 from skill.core.player import Awaiting, Player, PlayerState, Reply
-from skill.core.routines import Area, Equipment, Library, Routine
+from skill.core.routines import Area, Equipment, Library, Routine, step_key
 from skill.core.selection import Request, choose, parse_duration
 from skill.core.suggested import suggested_questions
 from skill.core.timeline import Position
@@ -43,6 +43,7 @@ class Event(StrEnum):
     NO = "no"
     NEXT = "next"
     SKIP = "skip"
+    GO_TO = "go_to"
     PREVIOUS = "previous"
     REPEAT = "repeat"
     START_OVER = "start_over"
@@ -486,6 +487,24 @@ class Dialogue:
             return self.player.begin(self.state, self.voice, self.now)
         return self.player.next(self.state, self.voice, self.now)
 
+    def on_go_to(self, slots: Mapping[str, Heard]) -> Reply:
+        """Jump to a step of this routine by its name ("go to child's pose")."""
+        self._routine_only()
+        spoken, key = slots.get("step", NOT_SAID)
+        program = self.player.program(self.voice, self.state.routine or "", self.state.pace, self.state.budget,
+                                      self.state.verbosity)[0]
+        wanted = key or step_key(spoken or "")
+        found = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
+        if found is None:
+            reply = Reply().say(self.voice.say("player.no_such_step", name=_heard(spoken or wanted.replace("-", " "))))
+            if self._hold():
+                reply.say(self.voice.say("player.resume_hint"))
+                reply.reprompt = self.voice.say("player.paused_reprompt")
+            else:
+                reply.reprompt = self.voice.say("skill.what_next_reprompt")
+            return reply
+        return self.player.narrate(self.state, self.voice, Position(found), self.now)
+
     def on_previous(self, slots: Mapping[str, Heard]) -> Reply:
         """Back one step."""
         return self.player.previous(self.state, self.voice, self.now)
@@ -696,12 +715,17 @@ def _fits(routine: Routine, request: Request) -> bool:
 
 POINTING = frozenset({"it", "that", "this", "one", "routine"})
 """Words by which a short question points at the routine just offered ("what does it involve")."""
+ABOUT = frozenset(
+    "what what's whats how is does do it's its involve involves include includes entail need needs take takes "
+    "like about hard easy gentle difficult tough intense long work works on for me i me my a the in of be".split()
+)
+"""The other words such a question may use; anything else ("what time is it in new york") is a new subject."""
 
 
 def _about_it(asked: str) -> bool:
     """Whether an unanswered question is about the routine just offered rather than something new."""
     words = re.findall(r"[a-z']+", asked.lower())
-    return 0 < len(words) <= 7 and not POINTING.isdisjoint(words)
+    return 0 < len(words) <= 7 and not POINTING.isdisjoint(words) and all(w in ABOUT or w in POINTING for w in words)
 
 
 def _heard(words: str, limit: int = 60) -> str:

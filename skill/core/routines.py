@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -220,6 +222,12 @@ def _describe(path: Path, raw: Any, error: msgspec.ValidationError) -> str:
         loc = loc[2:]
     parts.append(f"field '{'.'.join(str(p) for p in loc)}'")
     return ", ".join(parts) + f": {message}"
+
+
+def step_key(name: str) -> str:
+    """The id a step's name resolves to: its words without a leading article ("child's pose" -> childs-pose)."""
+    words = re.sub(r"[^a-z ]+", "", name.lower().replace("-", " ")).split()
+    return "-".join(words[1:] if words[:1] in (["the"], ["a"]) and len(words) > 1 else words)
 
 
 def load_routine(path: Path) -> Routine:

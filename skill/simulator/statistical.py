@@ -343,6 +343,10 @@ class Classifier:
             # An intent that takes slots, heard with none of them, must be sure of its carrier
             # words alone: "open spotify" is not a routine to start.
             confident = False
+        if kinds and kinds <= set(self.gazetteer.table) and not any(v.id for v in slots.values()):
+            # An intent made only of named values ("go to child's pose") with none of them heard
+            # is a guess from its carrier words: "go back to the one we just did" names no step.
+            confident = False
         return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident, dict(ranked))
 
     def _like_slotless(self, intent: str, words: list[str], probability: float) -> bool:
