@@ -123,7 +123,9 @@ def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> 
     parser.add_argument("--words-per-second", type=float, default=SpeechRate().words_per_second)
     parser.add_argument("--ssml", action="store_true", help="print the SSML responses instead of the dry run")
     parser.add_argument("--chimes", action="store_true", help="chimes at begin, switch sides and release")
-    parser.add_argument("--speech-rate", type=float, default=1.0, help="how fast the coach talks (0.8 to 1.25), apart from the pace")
+    parser.add_argument(
+        "--speech-rate", type=float, default=1.0, help="how fast the coach talks (0.8 to 1.25), apart from the pace"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -82,7 +82,9 @@ class _Builder:
         if self.chimes is None:
             return
         sound = self.chimes[which]
-        self.segments.append(Segment(SegmentKind.AUDIO, round(self.now, 3), sound.seconds, step, phase, f"chime_{which}", sound.src))
+        self.segments.append(
+            Segment(SegmentKind.AUDIO, round(self.now, 3), sound.seconds, step, phase, f"chime_{which}", sound.src)
+        )
         self.now += sound.seconds
 
     def chime_seconds(self, which: Chime) -> float:
@@ -159,7 +161,14 @@ class Planner:
         return planner.compile(program).duration
 
     def _step(
-        self, build: _Builder, index: int, step: Step, dose: Dose, first: bool, resume: Position | None, resume_cue: bool
+        self,
+        build: _Builder,
+        index: int,
+        step: Step,
+        dose: Dose,
+        first: bool,
+        resume: Position | None,
+        resume_cue: bool,
     ) -> None:
         quiet = self.options.verbosity is Verbosity.QUIET
         full = self.options.verbosity is Verbosity.FULL and first
@@ -211,7 +220,8 @@ class Planner:
             move = step.switch_move
             build.chime(Chime.SWITCH, index, p)
             if step.switch is None or self.options.verbosity is Verbosity.QUIET:
-                build.speak(self.voice.say("cue.switch_sides", side=self.voice.say("side.right")), "switch_sides", index, p)
+                words = self.voice.say("cue.switch_sides", side=self.voice.say("side.right"))
+                build.speak(words, "switch_sides", index, p)
             else:
                 build.speak(self.voice.say("cue.other_side"), "switch_sides", index, p)
                 build.speak(step.switch, "switch", index, p)

@@ -175,7 +175,9 @@ class Player:
         """How this listener's narration is planned: verbosity, chimes and speaking rate from the state."""
         return PlanOptions(state.verbosity, self.settings.rate, state.chimes, state.speech_rate)
 
-    def planner(self, voice: Voice, verbosity: Verbosity = Verbosity.FULL, options: PlanOptions | None = None) -> Planner:
+    def planner(
+        self, voice: Voice, verbosity: Verbosity = Verbosity.FULL, options: PlanOptions | None = None
+    ) -> Planner:
         """A planner speaking with this voice (with `options`, verbosity is taken from them)."""
         return Planner(voice, options or PlanOptions(verbosity, self.settings.rate))
 
@@ -194,7 +196,8 @@ class Player:
         options: PlanOptions | None = None,
     ) -> tuple[Program, float]:
         """The routine's program at a pace and budget, with its planned seconds (cached)."""
-        return self._program(voice.book, routine_id, pace, budget, options or PlanOptions(verbosity, self.settings.rate))
+        options = options or PlanOptions(verbosity, self.settings.rate)
+        return self._program(voice.book, routine_id, pace, budget, options)
 
     def _make_program(
         self, book: Phrasebook, routine_id: str, pace: float, budget: float | None, options: PlanOptions
@@ -325,7 +328,8 @@ class Player:
 
     def spoken(self, reply: Reply) -> float:
         """Planned seconds to say a whole reply: its sentences at the normal rate and its narration as planned."""
-        return round(sum(p.duration if isinstance(p, Timeline) else self.settings.rate.seconds(p) for p in reply.parts), 3)
+        rate = self.settings.rate
+        return round(sum(p.duration if isinstance(p, Timeline) else rate.seconds(p) for p in reply.parts), 3)
 
     def narrate(
         self,

@@ -284,7 +284,9 @@ class RoutineError(ValueError):
     """A routine file that cannot be used, with a message naming file, routine, step and field."""
 
 
-_CHOICES: dict[str, type[StrEnum]] = {"kind": Kind, "move": Move, "switch_move": Move, "cues": Cue, "areas": Area, "equipment": Equipment, "level": Level}
+_CHOICES: dict[str, type[StrEnum]] = {
+    "kind": Kind, "move": Move, "switch_move": Move, "cues": Cue, "areas": Area, "equipment": Equipment, "level": Level
+}
 
 
 def _describe(path: Path, raw: Any, error: msgspec.ValidationError) -> str:

@@ -128,3 +128,18 @@ def test_a_rendered_routine_lasts_its_plan_and_no_set_up_silence_is_far_off(spea
     assert report.planned > 240
     assert abs(report.rendered - report.planned) <= 0.03 * report.planned, report
     assert report.worst_silence <= 1.5, report
+
+
+@pytest.mark.parametrize("routine_id", ["bedtime-wind-down", "upper-back-tennis-ball"])
+def test_what_local_speech_expects_to_hear_is_what_the_planner_planned(book, library, routine_id):
+    """Prosody and chimes read back from the SSML take exactly the time the timeline gave them."""
+    from skill.core.planner import PlanOptions
+    from skill.core.ssml import chunk
+    from skill.core.timeline import SpeechRate
+    from skill.simulator.ssml_reader import seconds
+
+    timeline = Planner(Voice(book, random.Random(2)), PlanOptions(chimes=True, speech_rate=0.9)).compile(
+        Program.of(library.get(routine_id)), intro=True
+    )
+    heard = sum(seconds(read(speak(part.body)), SpeechRate()) for part in chunk(timeline))
+    assert heard == pytest.approx(timeline.duration, rel=0.002)
