@@ -6,6 +6,7 @@ import ctypes
 import hashlib
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -27,10 +28,15 @@ ESPEAK_WPM_PER_WPS = 45.4
 Measured over every phrase the routines say: at 2.6 words per second (the default estimate) eSpeak
 NG at 118 "words per minute" takes as long in total as the estimate (its own 160 was 27 % faster).
 """
-RETUNE_SECONDS = 0.15
+REFERENCE_WPM = 118
+SECONDS_PER_CHARACTER, SECONDS_PER_PAUSE = 0.0712, 0.352
+"""How long eSpeak NG takes at REFERENCE_WPM: per character, and per pause mark (least squares over
+the routines' phrases). It predicts each utterance's rate closely enough that few need a second try."""
+RETUNE_SECONDS = 0.25
 """An utterance further than this from its estimate is synthesised once more at a corrected rate."""
 ESPEAK_RATE_LIMITS = (80, 450)
 PLAYERS = (["aplay", "-q"], ["paplay"], ["pw-play"], ["play", "-q"])
+_PAUSES = re.compile(r"[.!?:;,]+(\s|$)")
 
 
 class Report(msgspec.Struct, frozen=True):
@@ -62,11 +68,12 @@ class Speaker:
         if self.engine.sample_rate != SAMPLE_RATE:
             raise SpeechUnavailable(f"unexpected eSpeak NG sample rate {self.engine.sample_rate}")
         self._scratch = Path(tempfile.mkdtemp(prefix="backcoach-tts-"))
+        self._tuned: dict[tuple[str, float], int] = {}
+        """eSpeak NG rate found for each utterance and planned length (a rate, never the audio)."""
 
     def words_per_minute(self, rate: float = 1.0) -> int:
         """eSpeak NG's rate setting for speech at `rate` times normal, matched to the planner's estimate."""
-        low, high = ESPEAK_RATE_LIMITS
-        return int(round(min(high, max(low, ESPEAK_WPM_PER_WPS * self.estimate.words_per_second * rate))))
+        return _limited(ESPEAK_WPM_PER_WPS * self.estimate.words_per_second * rate)
 
     def _synthesize(self, speech: Speech) -> bytes:
         """PCM frames (16-bit mono) for one piece of speech at the estimated speaking rate, trailing silence trimmed.
@@ -74,14 +81,24 @@ class Speaker:
         eSpeak NG's pauses differ from the estimate's from phrase to phrase, so an utterance that
         still comes out more than RETUNE_SECONDS off is synthesised once more at a corrected rate.
         """
-        wpm = self.words_per_minute(speech.rate)
+        target = speech.seconds(self.estimate)
+        key = (speech.text, round(target, 3))
+        wpm = self._tuned.get(key) or self._predicted(speech.text, target) or self.words_per_minute(speech.rate)
         frames = _trim_trailing_silence(self.engine.synthesize(speech.text, wpm))
-        target, actual = speech.seconds(self.estimate), len(frames) / 2 / SAMPLE_RATE
-        if target > 0 and actual > 0 and abs(actual - target) > RETUNE_SECONDS:
-            low, high = ESPEAK_RATE_LIMITS
-            better = int(round(min(high, max(low, wpm * actual / target))))
-            frames = _trim_trailing_silence(self.engine.synthesize(speech.text, better))
+        actual = len(frames) / 2 / SAMPLE_RATE
+        if target > 0 and actual > 0 and abs(actual - target) > RETUNE_SECONDS and key not in self._tuned:
+            wpm = _limited(wpm * actual / target)
+            frames = _trim_trailing_silence(self.engine.synthesize(speech.text, wpm))
+        self._tuned[key] = wpm  # the same words at the same length again take one synthesis
         return frames
+
+    @staticmethod
+    def _predicted(text: str, target: float) -> int | None:
+        """The rate at which eSpeak NG should take `target` seconds to say the text (None without a target)."""
+        if target <= 0:
+            return None
+        seconds = SECONDS_PER_CHARACTER * len(text) + SECONDS_PER_PAUSE * len(_PAUSES.findall(text))
+        return _limited(REFERENCE_WPM * seconds / target) if seconds > 0 else None
 
     def render(self, pieces: list[Piece]) -> bytes:
         """PCM frames for the pieces with elastic silences (see the class docstring)."""
@@ -174,6 +191,11 @@ class _Espeak:
 def _engine() -> _Espeak:
     """The process's one eSpeak NG (it can only be initialised once per process)."""
     return _Espeak()
+
+
+def _limited(words_per_minute: float) -> int:
+    low, high = ESPEAK_RATE_LIMITS
+    return int(round(min(high, max(low, words_per_minute))))
 
 
 def _write_wav(path: Path, frames: bytes) -> None:
