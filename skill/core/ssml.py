@@ -20,7 +20,12 @@ MAX_RESPONSE_BYTES = 24 * 1024
 """Alexa's limits: one break, the speech of one response, and a whole response envelope."""
 MAX_AUDIO_TAGS = 5
 MAX_AUDIO_SECONDS = 240.0
-"""Audio in one response: at most five <audio> tags (the limit Amazon has stated for SSML audio) and 240 s in all."""
+"""Audio in one response: at most five <audio> tags and 240 s in all.
+
+Amazon's announcement of the audio tag (developer forums, "New SSML Tag: Audio") allows no more than
+five audio tags per response; the current SSML reference gives 240 s in total. Five is kept as the
+safe bound: should it no longer apply, raising MAX_AUDIO_TAGS is the only change needed.
+"""
 CHIME_PRIORITY = ("chime_switch", "chime_begin", "chime_release")
 """Which chimes keep their sound when a response has more than MAX_AUDIO_TAGS; the rest become silence."""
 
