@@ -45,7 +45,7 @@ def _wav_seconds(path: Path) -> float:
 
 
 def run(settings: Settings) -> Report:
-    from skill.simulator.speaker import WORDS_PER_MINUTE, SpeechUnavailable
+    from skill.simulator.speaker import SpeechUnavailable
 
     report = Report(NAME)
     if (
@@ -62,6 +62,8 @@ def run(settings: Settings) -> Report:
     except SpeechUnavailable as exc:
         return report.skip(f"eSpeak NG is not usable: {exc}")
     from skill.simulator.ssml_reader import plain_text
+
+    wpm = speaker.words_per_minute()  # the rate the speaker drives eSpeak NG at, matched to the plan
 
     t0 = time.perf_counter()
     pieces, ssml, planned = pieces_for(ROUTINE)
@@ -80,13 +82,13 @@ def run(settings: Settings) -> Report:
         def baseline() -> None:
             if cli:
                 subprocess.run(
-                    [cli, "-s", str(WORDS_PER_MINUTE), "-w", str(ref), "-f", str(text_file)],
+                    [cli, "-s", str(wpm), "-w", str(ref), "-f", str(text_file)],
                     check=True,
                     capture_output=True,
                     timeout=300,
                 )
             else:
-                speaker.engine.synthesize(words, WORDS_PER_MINUTE)
+                speaker.engine.synthesize(words, wpm)
 
         speaker.write_wav(pieces, out)  # warm up
         baseline()
@@ -109,12 +111,13 @@ def run(settings: Settings) -> Report:
         verdict(r <= MAX_RATIO),
     )
     how = (
-        f"`{cli} -s {WORDS_PER_MINUTE} -w out.wav -f words.txt`"
+        f"`{cli} -s {wpm} -w out.wav -f words.txt`"
         if cli
-        else f"one Speaker.engine.synthesize(all words, {WORDS_PER_MINUTE}) call (espeak-ng command not found)"
+        else f"one Speaker.engine.synthesize(all words, {wpm}) call (espeak-ng command not found)"
     )
     report.note(
-        f"median of {reps} interleaved runs. project: Speaker().write_wav(pieces) for the whole routine "
+        f"median of {reps} interleaved runs after one warm-up (which also finds, once, the eSpeak rate "
+        f"each utterance needs to match the plan). project: Speaker().write_wav(pieces) for the whole routine "
         f"({len(pieces)} pieces from {len(ssml)} characters of SSML, planned {planned / 60:.1f} min, "
         f"WAV {length / 60:.1f} min); planning + SSML + reading took {secs(prepare)} (not timed), "
         f"Speaker() start {secs(init)} (not timed)."

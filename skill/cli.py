@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from skill.core.dryrun import describe
 from skill.dependencies import MissingDependency
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import Planner, PlanOptions, Verbosity
+from skill.core.planner import Planner, PlanOptions, Verbosity, clamp_speech_rate
 from skill.core.program import Program, fit
 from skill.core.routines import Library, Routine, RoutineError, load_library
 from skill.core.ssml import chunk, speak
@@ -35,9 +35,12 @@ def find_routine(routine_id: str) -> Routine | None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print every routine with its length, areas and equipment."""
+    """Print every routine with its length, areas and equipment (with --timing, when its first movement cue comes)."""
     library = _library()
-    planner = Planner(Voice(Phrasebook.load(args.locale), random.Random(0)))
+    book = Phrasebook.load(args.locale)
+    if getattr(args, "timing", False):
+        return _timing(library, book)
+    planner = Planner(Voice(book, random.Random(0)))
     for routine in library:
         minutes = planner.measure(Program.of(routine)) / 60
         print(
@@ -47,12 +50,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timing(library: Library, book: Phrasebook) -> int:
+    """Per routine: planned length as a new listener hears it, and seconds to the first movement cue."""
+    from skill.core.player import Player
+
+    player = Player(library)
+    length = player.length(Voice(book, random.Random(0)))
+    print(f"{'routine':<28} {'planned':>8}  first movement cue: first-timer / returning (worst of 20 phrasings)")
+    for routine in library:
+        first = max(player.first_movement(Voice(book, random.Random(n)), routine, returning=False) for n in range(20))
+        again = max(player.first_movement(Voice(book, random.Random(n)), routine, returning=True) for n in range(20))
+        print(f"{routine.id:<28} {length(routine) / 60:6.2f} m  {first:5.1f} s / {again:5.1f} s")
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     """Print the dry run (or SSML) of one routine."""
     routine = find_routine(args.routine)
     if routine is None:
         return 2
-    options = PlanOptions(Verbosity(args.verbosity), SpeechRate(args.words_per_second))
+    options = PlanOptions(
+        Verbosity(args.verbosity), SpeechRate(args.words_per_second), args.chimes, clamp_speech_rate(args.speech_rate)
+    )
     planner = Planner(Voice(Phrasebook.load(args.locale), random.Random(args.seed)), options)
     program = Program.of(routine, args.pace)
     if args.minutes:
@@ -103,6 +122,10 @@ def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> 
     parser.add_argument("--seed", type=int, default=0, help="seed for the choice of phrasings")
     parser.add_argument("--words-per-second", type=float, default=SpeechRate().words_per_second)
     parser.add_argument("--ssml", action="store_true", help="print the SSML responses instead of the dry run")
+    parser.add_argument("--chimes", action="store_true", help="chimes at begin, switch sides and release")
+    parser.add_argument(
+        "--speech-rate", type=float, default=1.0, help="how fast the coach talks (0.8 to 1.25), apart from the pace"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backcoach", description="Back Coach: a voice coach for self-massage and stretching.")
     parser.add_argument("--locale", default=None, help="en-US (default), en-GB, en-CA, en-AU or en-IN")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the routines").set_defaults(func=cmd_list)
+    listing = sub.add_parser("list", help="list the routines")
+    listing.add_argument("--timing", action="store_true", help="planned length and seconds to the first movement cue")
+    listing.set_defaults(func=cmd_list)
     plan = sub.add_parser("plan", help="dry run: what would be said, when, and for how long")
     _plan_arguments(plan, routine_required=True)
     plan.set_defaults(func=cmd_plan)

@@ -12,6 +12,8 @@ import pytest
 # Every test run keeps users' memory in its own scratch database, never in the real one.
 os.environ["BACKCOACH_STORAGE"] = "sqlite"
 os.environ["BACKCOACH_SQLITE_PATH"] = str(Path(tempfile.mkdtemp(prefix="backcoach-test-")) / "memory.sqlite3")
+# ... and generates its chime tones into a scratch folder, not the user's cache.
+os.environ["BACKCOACH_TONES"] = tempfile.mkdtemp(prefix="backcoach-tones-")
 
 from skill.core.phrases import Phrasebook, Voice  # noqa: E402
 from skill.core.planner import Planner  # noqa: E402

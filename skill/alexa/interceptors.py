@@ -24,7 +24,7 @@ from skill.alexa.turn import (
 )
 from skill.core.memory import Memory
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import Verbosity
+from skill.core.planner import Verbosity, clamp_speech_rate
 from skill.core.player import Player, restore
 from skill.core.program import clamp_pace
 from skill.core.ssml import MAX_RESPONSE_BYTES
@@ -78,6 +78,8 @@ class TurnInterceptor(AbstractRequestInterceptor):
             if STATE_KEY not in session and memory.available:
                 state.pace = clamp_pace(memory.record.pace)
                 state.verbosity = Verbosity(memory.record.verbosity)
+                state.chimes = memory.record.chimes
+                state.speech_rate = clamp_speech_rate(memory.record.speech_rate)
             memory.record.add_session(now)
         attributes.request_attributes["turn"] = Turn(
             state=state, voice=voice, player=self.player, faq_source=self.faq_source, now=now, memory=memory, reset=reset

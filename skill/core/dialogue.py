@@ -56,6 +56,11 @@ class Event(StrEnum):
     FASTER = "faster"
     SHORTER = "shorter"
     DETAIL = "detail"
+    TALK_SLOWER = "talk_slower"
+    TALK_FASTER = "talk_faster"
+    CHIMES_OFF = "chimes_off"
+    CHIMES_ON = "chimes_on"
+    SAFETY_NOTES = "safety_notes"
     QUESTION = "question"
     STATEMENT = "statement"
     TOPIC = "topic"
@@ -199,7 +204,9 @@ class Dialogue:
         return reply
 
     def _begin(self, routine: Routine, budget: float | None = None) -> Reply:
-        return self.player.start(self.state, self.voice, routine, budget, self.now)
+        """Start a routine: full safety notes the first time, a one-line reminder once they have been heard."""
+        returning = self.memory.available and self.memory.record.has_heard_safety(routine.id)
+        return self.player.start(self.state, self.voice, routine, budget, self.now, returning=returning)
 
     def _restore_saved(self) -> Reply | None:
         """Pick up the routine saved in an earlier session, in the mode it ran in."""
@@ -578,6 +585,35 @@ class Dialogue:
     def _adjust(self, change: str) -> Reply:
         self._routine_only()
         return self.player.adjust(self.state, self.voice, self.now, change)
+
+    def _prefer(self, change: str) -> Reply:
+        """A setting that also holds outside a routine: the speaking rate and the chimes (remembered)."""
+        if self.in_routine and not self._not_begun(self.latest):
+            return self.player.adjust(self.state, self.voice, self.now, change)
+        changed = self.player.prefer(self.state, change)
+        reply = Reply().say(self.voice.say(f"player.{change}" if changed else f"player.{change}_limit"))
+        return self._close(reply, held=False)
+
+    def on_talk_slower(self, slots: Mapping[str, Heard]) -> Reply:
+        """A slower speaking voice, separate from the pace of the holds."""
+        return self._prefer("talk_slower")
+
+    def on_talk_faster(self, slots: Mapping[str, Heard]) -> Reply:
+        """A quicker speaking voice, separate from the pace of the holds."""
+        return self._prefer("talk_faster")
+
+    def on_chimes_off(self, slots: Mapping[str, Heard]) -> Reply:
+        """No chimes from now on."""
+        return self._prefer("chimes_off")
+
+    def on_chimes_on(self, slots: Mapping[str, Heard]) -> Reply:
+        """Chimes again for begin, switch sides and release."""
+        return self._prefer("chimes_on")
+
+    def on_safety_notes(self, slots: Mapping[str, Heard]) -> Reply:
+        """The chosen routine's safety notes in full; before it starts, ask to begin again."""
+        self._routine_only()
+        return self.player.safety_notes(self.state, self.voice, self.now, begun=not self._not_begun(self.latest))
 
     def on_slower(self, slots: Mapping[str, Heard]) -> Reply:
         """Slower: longer holds and a slower tempo."""

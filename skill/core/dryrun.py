@@ -27,7 +27,12 @@ def describe(timeline: Timeline, program: Program) -> str:
                 lines.append(
                     f"-- step {current + 1}: {step.name} [{step.kind}] {timeline.step_duration(current):.1f}s"
                 )
-        what = f'say "{segment.text}"' if segment.kind is SegmentKind.SPEECH else "(silence)"
+        if segment.kind is SegmentKind.SPEECH:
+            what = f'say "{segment.text}"' + (f" at {segment.rate}%" if segment.rate != 100 else "")
+        elif segment.kind is SegmentKind.AUDIO:
+            what = f"(chime {segment.text.rsplit('/', 1)[-1]})"
+        else:
+            what = "(silence)"
         lines.append(f"  {clock(segment.start):>7}  {segment.duration:6.1f}s  {segment.cue:<13} {what}")
     lines.append(f"total {clock(timeline.duration)} ({timeline.duration:.1f}s)")
     return "\n".join(lines)

@@ -41,10 +41,13 @@ def sync(memory: Memory, state: PlayerState, now: float) -> None:
     """Copy what the session learned into the record: settings, the last routine and where it stopped."""
     record = memory.record
     record.pace, record.verbosity = state.pace, state.verbosity.value
+    record.chimes, record.speech_rate = state.chimes, state.speech_rate
     if state.routine is None:
         return
     if state.awaiting is Awaiting.SAFETY or (state.last is None and not state.paused and state.awaiting is not Awaiting.ANOTHER):
         return  # chosen but not started: nothing narrated, nothing held
+    if state.last is not None and not record.has_heard_safety(state.routine):
+        record.heard_safety(state.routine)  # it began after its notes: next time the reminder will do
     record.last_routine = state.routine
     reached_end = state.last is not None and state.last.after is None
     if reached_end or (state.awaiting is Awaiting.ANOTHER and state.last is None):

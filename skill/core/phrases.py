@@ -78,20 +78,25 @@ class Phrasebook:
 
 
 class Voice:
-    """Picks phrasings with an injected random generator, never the same one twice in a row."""
+    """Picks phrasings with an injected random generator: each phrasing of a key once before any comes
+    round again, and never the same one twice in a row (a voice lives for one response)."""
 
     def __init__(self, book: Phrasebook, rng: random.Random) -> None:
         self.book = book
         self.rng = rng
-        self._last: dict[str, str] = {}
+        self._used: dict[str, list[str]] = {}
 
     def say(self, key: str, **fields: object) -> str:
         """One phrasing of the key with its placeholders filled in."""
         options = self.book.variants(key)
-        last = self._last.get(key)
-        fresh = [o for o in options if o != last] or list(options)
+        used = self._used.setdefault(key, [])
+        fresh = [o for o in options if o not in used]
+        if not fresh:
+            last = used[-1]
+            used.clear()
+            fresh = [o for o in options if o != last] or list(options)
         choice = fresh[0] if len(fresh) == 1 else self.rng.choice(fresh)
-        self._last[key] = choice
+        used.append(choice)
         return choice.format(**fields)
 
     def join(self, items: list[str]) -> str:

@@ -13,14 +13,27 @@ import msgspec.json
 from msgspec import Meta
 
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import Planner, PlanOptions, Verbosity
+from skill.core.planner import (
+    SPEECH_RATE_MAX,
+    SPEECH_RATE_MIN,
+    Planner,
+    PlanOptions,
+    Verbosity,
+    clamp_speech_rate,
+)
 from skill.core.program import PACE_MAX, PACE_MIN, Program, clamp_pace, fit
 from skill.core.routines import Library, Routine
 from skill.core.ssml import MAX_SSML_CHARS, chunk
-from skill.core.timeline import Marks, Position, SpeechRate, Timeline
+from skill.core.timeline import Marks, Position, SegmentKind, SpeechRate, Timeline
 
 STATE_VERSION = 1
 PACE_STEP = 1.25
+SPEECH_STEP = 1.1
+"""Each "talk slower" divides the speaking rate by this, each "talk faster" multiplies it."""
+ANSWER_SECONDS = 2.0
+"""Seconds a listener takes to answer a yes-or-no question and for Alexa to notice they have finished."""
+MOVEMENT_CUES = frozenset({"instruction", "resume"})
+"""Timeline cues that tell the listener how to move."""
 RESPONSE_RESERVE = 1200
 MIN_BUDGET, MAX_BUDGET = 60.0, 3600.0
 """Seconds a requested routine length may be, once chosen."""
@@ -78,6 +91,10 @@ class PlayerState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     verbosity: Verbosity = Verbosity.FULL
     paused: bool = False
     handsfree: bool = False
+    chimes: bool = True
+    """Chimes from Amazon's sound library at begin, switch sides and release ("no chimes" turns them off)."""
+    speech_rate: Annotated[float, Meta(ge=SPEECH_RATE_MIN, le=SPEECH_RATE_MAX)] = 1.0
+    """How fast the coach talks ("talk slower"); the pace of the routine is separate."""
     budget: Annotated[float, Meta(ge=MIN_BUDGET, le=MAX_BUDGET)] | None = None
     seen: Annotated[list[Id], Meta(max_length=100)] = msgspec.field(default_factory=list)
     awaiting: Awaiting | None = None
@@ -112,7 +129,7 @@ def restore(raw: Any, library: Library) -> tuple[PlayerState, Reset | None]:
             Marks.from_list(list(state.last.marks))
     except (ValueError, TypeError):
         return PlayerState(), Reset.MALFORMED
-    keep = {"pace": state.pace, "verbosity": state.verbosity}
+    keep = {"pace": state.pace, "verbosity": state.verbosity, "chimes": state.chimes, "speech_rate": state.speech_rate}
     if state.routine is not None:
         routine = library.get(state.routine)
         if routine is None:
@@ -166,27 +183,41 @@ class Player:
 
     # ----- programs -------------------------------------------------------------------
 
-    def planner(self, voice: Voice, verbosity: Verbosity = Verbosity.FULL) -> Planner:
-        """A planner speaking with this voice."""
-        return Planner(voice, PlanOptions(verbosity, self.settings.rate))
+    def options(self, state: PlayerState) -> PlanOptions:
+        """How this listener's narration is planned: verbosity, chimes and speaking rate from the state."""
+        return PlanOptions(state.verbosity, self.settings.rate, state.chimes, state.speech_rate)
+
+    def planner(
+        self, voice: Voice, verbosity: Verbosity = Verbosity.FULL, options: PlanOptions | None = None
+    ) -> Planner:
+        """A planner speaking with this voice (with `options`, verbosity is taken from them)."""
+        return Planner(voice, options or PlanOptions(verbosity, self.settings.rate))
 
     def length(self, voice: Voice) -> Callable[[Routine], float]:
-        """Planned seconds of a routine as written."""
-        return lambda routine: self.program(voice, routine.id, 1.0, None, Verbosity.FULL)[1]
+        """Planned seconds of a routine as written, narrated with a new listener's settings (chimes on)."""
+        options = self.options(PlayerState())
+        return lambda routine: self.program(voice, routine.id, 1.0, None, Verbosity.FULL, options)[1]
 
     def program(
-        self, voice: Voice, routine_id: str, pace: float, budget: float | None, verbosity: Verbosity
+        self,
+        voice: Voice,
+        routine_id: str,
+        pace: float,
+        budget: float | None,
+        verbosity: Verbosity,
+        options: PlanOptions | None = None,
     ) -> tuple[Program, float]:
         """The routine's program at a pace and budget, with its planned seconds (cached)."""
-        return self._program(voice.book, routine_id, pace, budget, verbosity)
+        options = options or PlanOptions(verbosity, self.settings.rate)
+        return self._program(voice.book, routine_id, pace, budget, options)
 
     def _make_program(
-        self, book: Phrasebook, routine_id: str, pace: float, budget: float | None, verbosity: Verbosity
+        self, book: Phrasebook, routine_id: str, pace: float, budget: float | None, options: PlanOptions
     ) -> tuple[Program, float]:
         routine = self.library.get(routine_id)
         if routine is None:  # callers pass ids restore() has checked; say so rather than fail later
             raise KeyError(f"unknown routine {routine_id!r}")
-        measurer = Planner(Voice(book, random.Random(0)), PlanOptions(verbosity, self.settings.rate))
+        measurer = Planner(Voice(book, random.Random(0)), options)
         program = Program.of(routine, pace)
         if budget:
             program = fit(program, budget, measurer.measure)
@@ -195,7 +226,7 @@ class Player:
     def _state_program(self, state: PlayerState, voice: Voice) -> Program:
         if state.routine is None:
             raise ValueError("no routine is in progress")
-        return self.program(voice, state.routine, state.pace, state.budget, state.verbosity)[0]
+        return self.program(voice, state.routine, state.pace, state.budget, state.verbosity, self.options(state))[0]
 
     # ----- where the listener is ------------------------------------------------------
 
@@ -225,8 +256,21 @@ class Player:
 
     # ----- narration ------------------------------------------------------------------
 
-    def start(self, state: PlayerState, voice: Voice, routine: Routine, budget: float | None, now: float) -> Reply:
-        """Begin a routine: safety notes first (and wait for a yes), else straight into step one."""
+    def start(
+        self,
+        state: PlayerState,
+        voice: Voice,
+        routine: Routine,
+        budget: float | None,
+        now: float,
+        *,
+        returning: bool = False,
+    ) -> Reply:
+        """Begin a routine: safety notes first (and wait for a yes), else straight into step one.
+
+        A `returning` listener, who has heard this routine's full notes before, hears its one-line
+        reminder and how to hear the notes in full; a first-timer hears them all.
+        """
         state.routine = routine.id
         # The state keeps budgets of one minute to an hour: "a 30 second routine" is as short as it gets.
         state.budget = None if budget is None else min(max(budget, MIN_BUDGET), MAX_BUDGET)
@@ -235,36 +279,112 @@ class Player:
         state.seen = []
         state.last = None
         state.offer = None
-        program, seconds = self.program(voice, routine.id, state.pace, budget, state.verbosity)
+        program, seconds = self.program(voice, routine.id, state.pace, budget, state.verbosity, self.options(state))
         intro = voice.say("cue.routine_intro", title=routine.title, minutes=voice.duration(seconds))
         reply = Reply().say(intro)
         if program.dropped:
             reply.say(voice.say("player.shortened"))
         if routine.safety:
-            reply.say(voice.say("player.safety_intro"))
-            for note in routine.safety:
-                reply.say(note)
+            full = [voice.say("player.safety_intro"), *routine.safety]
+            brief = [voice.say("player.safety_reminder", reminder=routine.reminder), voice.say("player.safety_more")]
+            # A routine whose notes are one short line already says them in full: the reminder would be longer.
+            if returning and routine.reminder and self._seconds(brief) < self._seconds(full):
+                reply.parts.extend(brief)
+                reprompt = voice.say("player.safety_full_reprompt")
+            else:
+                reply.parts.extend(full)
+                reprompt = voice.say("player.safety_reprompt")
             reply.say(voice.say("player.safety_ask"))
-            reply.reprompt = voice.say("player.safety_reprompt")
+            reply.reprompt = reprompt
             reply.asks = Awaiting.SAFETY
             return reply
         return self.narrate(state, voice, Position(program.included[0]), now, reply)
 
-    def narrate(self, state: PlayerState, voice: Voice, position: Position | None, now: float, reply: Reply | None = None) -> Reply:
-        """Narrate from a position: one step, or as many whole steps as fit in hands-free mode."""
+    def safety_notes(self, state: PlayerState, voice: Voice, now: float, *, begun: bool = True) -> Reply:
+        """The chosen routine's safety notes in full ("safety notes"): before it starts, then ask to begin;
+        mid-routine, the narration waits where the listener is."""
+        routine = self.library.get(state.routine) if state.routine else None
+        if routine is None:
+            reply = Reply().say(voice.say("skill.no_routine"))
+            reply.reprompt = voice.say("skill.what_next_reprompt")
+            return reply
+        reply = Reply().say(voice.say("player.safety_intro") if routine.safety else voice.say("player.safety_none"))
+        for note in routine.safety:
+            reply.say(note)
+        if not begun:
+            reply.say(voice.say("player.safety_ask"))
+            reply.reprompt = voice.say("player.safety_reprompt")
+            reply.asks = Awaiting.SAFETY
+            return reply
+        if self.hold(state, voice, now) is None:
+            return self.finished(state, voice, reply)
+        reply.say(voice.say("player.resume_hint"))
+        reply.reprompt = voice.say("player.resume_reprompt")
+        return reply
+
+    def first_movement(self, voice: Voice, routine: Routine, *, returning: bool, chimes: bool = True) -> float:
+        """Seconds from the start of the answer to choosing a routine until the first movement cue begins.
+
+        When the safety notes end in a question, the listener hears all of it, answers yes
+        (ANSWER_SECONDS), and Alexa starts the narration after its start delay.
+        """
+        state = PlayerState(chimes=chimes)
+        reply = self.start(state, voice, routine, None, 0.0, returning=returning)
+        seconds = self.settings.start_delay
+        if reply.asks is Awaiting.SAFETY:
+            seconds += self.spoken(reply) + ANSWER_SECONDS + self.settings.start_delay
+            reply = self.narrate(state, voice, Position(self._state_program(state, voice).included[0]), 0.0)
+        for part in reply.parts:
+            if isinstance(part, Timeline):
+                cue = next((s for s in part.segments if s.cue in MOVEMENT_CUES and s.kind is SegmentKind.SPEECH), None)
+                if cue is not None:
+                    return round(seconds + cue.start, 3)
+                seconds += part.duration
+            else:
+                seconds += self.settings.rate.seconds(part)
+        raise ValueError(f"routine {routine.id!r} has no movement cue")
+
+    def _seconds(self, sentences: list[str]) -> float:
+        return sum(self.settings.rate.seconds(t) for t in sentences)
+
+    def spoken(self, reply: Reply) -> float:
+        """Planned seconds to say a whole reply: its sentences at the normal rate and its narration as planned."""
+        rate = self.settings.rate
+        return round(sum(p.duration if isinstance(p, Timeline) else rate.seconds(p) for p in reply.parts), 3)
+
+    def narrate(
+        self,
+        state: PlayerState,
+        voice: Voice,
+        position: Position | None,
+        now: float,
+        reply: Reply | None = None,
+        *,
+        resume_cue: bool = True,
+    ) -> Reply:
+        """Narrate from a position: one step, or as many whole steps as fit in hands-free mode.
+
+        A routine with a `closing` line ends on it and closes the session instead of offering another.
+        """
         reply = reply or Reply()
         program = self._state_program(state, voice)
         index = None if position is None else program.following(position.step)
         if index is None:
             return self.finished(state, voice, reply)
         resume = position if index == position.step and (position.phase or position.elapsed) else None
-        planner = self.planner(voice, state.verbosity)
+        planner = self.planner(voice, options=self.options(state))
         steps = [index]
         if state.handsfree:
-            ahead = planner.compile(program, program.included[program.included.index(index) :], seen=frozenset(state.seen), resume=resume)
+            ahead = planner.compile(
+                program, program.included[program.included.index(index) :], seen=frozenset(state.seen), resume=resume,
+                resume_cue=resume_cue,
+            )
             steps = list(chunk(ahead, self.settings.budget)[0].steps)
-        timeline = planner.compile(program, steps, seen=frozenset(state.seen), resume=resume, tail=False)
         after = program.following(steps[-1] + 1)
+        closing = after is None and program.routine.closing is not None
+        timeline = planner.compile(
+            program, steps, seen=frozenset(state.seen), resume=resume, tail=closing, resume_cue=resume_cue
+        )
         state.step = index
         state.phase = resume.phase if resume else 0
         state.elapsed = resume.elapsed if resume else 0.0
@@ -272,6 +392,10 @@ class Player:
         state.seen = list(dict.fromkeys([*state.seen, *(program.routine.steps[i].id for i in steps)]))[-100:]
         state.last = Last(sent_at=now, marks=timeline.marks().to_list(), after=after)
         reply.parts.append(timeline)
+        if closing:
+            reply.end = True
+            reply.reprompt = None
+            return reply
         if after is None:
             reply.say(voice.say("player.routine_complete"))
             reply.reprompt = voice.say("player.another_reprompt")
@@ -401,7 +525,7 @@ class Player:
         if index != position.step or position.phase >= phases:
             position = Position(index)
         reply = Reply().say(voice.say("player.restored", title=routine.title, number=program.included.index(index) + 1))
-        return self.narrate(state, voice, position, now, reply)
+        return self.narrate(state, voice, position, now, reply, resume_cue=False)
 
     def resume(self, state: PlayerState, voice: Voice, now: float, reply: Reply | None = None) -> Reply:
         """Carry on from where the listener was."""
@@ -412,7 +536,7 @@ class Player:
         """Seconds left in this hold and minutes in the routine; then the narration carries on."""
 
         def say(program: Program, position: Position, carrying_on: bool) -> list[str]:
-            planner = self.planner(voice, state.verbosity)
+            planner = self.planner(voice, options=self.options(state))
             rest = planner.compile(program, [i for i in program.included if i >= position.step], resume=position)
             number, count = program.included.index(position.step) + 1, len(program.included)
             here = self._left_in_phase(program, position, voice)
@@ -479,10 +603,15 @@ class Player:
         left = self._left_in_phase(program, position, voice)
         return f"{text} {left}" if left else text
 
-    def adjust(self, state: PlayerState, voice: Voice, now: float, change: str) -> Reply:
-        """Slower, faster, shorter or more detail: change the setting and carry on from here."""
-        position = self.hold(state, voice, now)
-        before = (state.pace, state.verbosity)
+    @staticmethod
+    def prefer(state: PlayerState, change: str) -> bool:
+        """Apply one setting change to the state; False when it was already at its limit.
+
+        Changes: slower and faster (the pace of holds, lead-ins, rests and transitions together),
+        shorter and detail (how much is said), talk_slower and talk_faster (the speaking rate),
+        chimes_off and chimes_on.
+        """
+        before = (state.pace, state.verbosity, state.speech_rate, state.chimes)
         if change == "slower":
             state.pace = clamp_pace(state.pace * PACE_STEP)
         elif change == "faster":
@@ -491,12 +620,26 @@ class Player:
             state.verbosity = Verbosity.SHORT if state.verbosity is Verbosity.FULL else Verbosity.QUIET
         elif change == "detail":
             state.verbosity = Verbosity.FULL
-            if position is not None:
-                step_id = self._state_program(state, voice).routine.steps[position.step].id
-                state.seen = [s for s in state.seen if s != step_id]
+            return True
+        elif change == "talk_slower":
+            state.speech_rate = clamp_speech_rate(state.speech_rate / SPEECH_STEP)
+        elif change == "talk_faster":
+            state.speech_rate = clamp_speech_rate(state.speech_rate * SPEECH_STEP)
+        elif change in ("chimes_off", "chimes_on"):
+            state.chimes = change == "chimes_on"
+        else:
+            raise ValueError(f"unknown setting change {change!r}")
         # Only a change that changed nothing is at its limit: 1.25 to 1.5 is a step, not "already the slowest".
-        limit = change != "detail" and (state.pace, state.verbosity) == before
-        reply = Reply().say(voice.say(f"player.{change}_limit" if limit else f"player.{change}"))
+        return (state.pace, state.verbosity, state.speech_rate, state.chimes) != before
+
+    def adjust(self, state: PlayerState, voice: Voice, now: float, change: str) -> Reply:
+        """A setting change (see `prefer`): say so and carry on from here."""
+        position = self.hold(state, voice, now)
+        changed = self.prefer(state, change)
+        if change == "detail" and position is not None:
+            step_id = self._state_program(state, voice).routine.steps[position.step].id
+            state.seen = [s for s in state.seen if s != step_id]
+        reply = Reply().say(voice.say(f"player.{change}" if changed else f"player.{change}_limit"))
         if position is None:
             return self.finished(state, voice, reply)
         return self.narrate(state, voice, position, now, reply)

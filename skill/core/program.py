@@ -8,13 +8,16 @@ from collections.abc import Callable
 import msgspec
 from msgspec.structs import replace
 
-from skill.core.routines import DOSE_LIMITS, Kind, Routine, Step
+from skill.core.routines import DOSE_LIMITS, MOVE_SECONDS, Kind, Routine, Step
 
 PACE_MIN = 0.75
 PACE_MAX = 1.5
 TEMPO_LIMITS = (1.0, 15.0)
 MIN_REPS = 3
 """Reps are never cut below half the written count, nor below this."""
+MAX_REST = 90
+MAX_TRANSITION = 45
+"""Longest a rest or a change of position may become at the slowest pace."""
 
 
 class Dose(msgspec.Struct, frozen=True):
@@ -46,13 +49,17 @@ def clamp_pace(pace: float) -> float:
 
 
 def paced(step: Step, pace: float) -> Dose:
-    """The step's dose with holds and tempo stretched or shrunk by the pace, within safe limits."""
-    dose = Dose.of(step)
+    """The step's dose with holds, tempo, rests and changes of position scaled by the pace, within safe limits.
+
+    A change of position never gets less than its kind of move needs (MOVE_SECONDS), however quick the pace.
+    """
+    dose = replace(Dose.of(step), rest=min(MAX_REST, int(round(step.rest * pace))))
     if step.kind is Kind.REPS:
         low, high = TEMPO_LIMITS
         return replace(dose, tempo=round(min(high, max(low, (step.tempo or 1.0) * pace)), 2))
     if step.kind is Kind.TRANSITION:
-        return dose
+        seconds = max(MOVE_SECONDS[step.move], int(round((step.seconds or 0) * pace)))
+        return replace(dose, seconds=min(MAX_TRANSITION, seconds))
     low, high = DOSE_LIMITS[step.kind]
     seconds = int(round((step.seconds or 0) * pace))
     return replace(dose, seconds=min(high, max(low, step.floor_seconds if pace < 1 else low, seconds)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -57,6 +56,53 @@ class Equipment(StrEnum):
     FOAM_ROLLER = "foam_roller"
     WALL = "wall"
     CHAIR = "chair"
+
+
+class Move(StrEnum):
+    """How the body changes position before a step or between its sides; sets the least time allowed."""
+
+    IN_PLACE = "in_place"
+    """Turn the head, swap hands or lean the other way where you already are."""
+    STANDING = "standing"
+    """Stand up, sit down on a chair, step to a wall or turn around."""
+    FLOOR = "floor"
+    """Get down to or up from the floor, roll over, or change legs lying down."""
+    BALL = "ball"
+    """Move a ball to another spot or to the other side."""
+    ROLLER = "roller"
+    """Get on or off a foam roller, or move along it."""
+
+
+MOVE_SECONDS: dict[Move, int] = {Move.IN_PLACE: 3, Move.STANDING: 5, Move.FLOOR: 5, Move.BALL: 10, Move.ROLLER: 12}
+"""Least seconds between the words that ask for a move and the next thing the listener must do."""
+SIDE_WORDS = {"left": "right", "right": "left"}
+BODY_PARTS = frozenset(
+    {"ankle", "knee", "foot", "leg", "thigh", "hip", "buttock", "arm", "forearm", "elbow", "wrist", "hand", "palm",
+     "shoulder", "ear", "side", "blade", "heel", "toes", "fingers"}
+)
+_WORDS = re.compile(r"[a-z]+")
+
+
+def side_pairs(text: str) -> dict[str, str]:
+    """Which side each body part is on in a text ("left ankle" gives ankle: left); bare sides count as 'direction'.
+
+    A part named on both sides in the same text is left out, since it says nothing about the swap.
+    """
+    words = _WORDS.findall(text.lower())
+    found: dict[str, set[str]] = {}
+    for i, word in enumerate(words):
+        if word not in SIDE_WORDS:
+            continue
+        following = words[i + 1].rstrip("s") if i + 1 < len(words) else ""
+        part = following if following in BODY_PARTS else "direction"
+        found.setdefault(part, set()).add(word)
+    return {part: next(iter(sides)) for part, sides in found.items() if len(sides) == 1}
+
+
+def swap_problems(first: str, second: str) -> list[str]:
+    """Body parts the second-side text leaves on the first side's side (empty when correctly swapped)."""
+    before, after = side_pairs(first), side_pairs(second)
+    return [f"{after[part]} {part}" for part in sorted(after) if part in before and after[part] == before[part]]
 
 
 class Level(StrEnum):
@@ -124,6 +170,12 @@ class Step(_Frozen, kw_only=True):
     """Breathing rhythm for breathe steps (and breathing cues on long holds)."""
     per_side: bool = False
     """Do the left side, then switch and do the right."""
+    switch: Text | None = None
+    """The second side's own short instruction, left and right swapped (per-side steps need one)."""
+    move: Move = Move.IN_PLACE
+    """How the body moves to get into this step; the planner leaves at least MOVE_SECONDS for it."""
+    switch_move: Move = Move.IN_PLACE
+    """How the body moves from the first side to the second (per-side steps)."""
     sets: Annotated[int, Meta(ge=1, le=3)] = 1
     rest: Annotated[int, Meta(ge=0, le=90)] = 0
     """Seconds of rest between sets."""
@@ -148,6 +200,7 @@ class Step(_Frozen, kw_only=True):
         return min(self.seconds, max(low, DOSE_LIMITS[self.kind][0]))
 
     def __post_init__(self) -> None:
+        self._check_sides()
         if self.kind is Kind.REPS:
             if self.reps is None or self.tempo is None:
                 raise _field("reps", "reps steps need both 'reps' and 'tempo'")
@@ -165,7 +218,28 @@ class Step(_Frozen, kw_only=True):
             raise _field("min_seconds", f"must be between {low} and 'seconds' ({self.seconds})")
         if self.kind is Kind.BREATHE and self.breath is None:
             raise _field("breath", "breathe steps need 'breath' with 'inhale' and 'exhale'")
+        if self.kind is Kind.TRANSITION:
+            if self.move is Move.IN_PLACE:
+                raise _field("move", f"a transition must say how the body moves: one of {', '.join(list(Move)[1:])}")
+            least = MOVE_SECONDS[self.move]
+            if self.seconds < least:
+                raise _field("seconds", f"{self.seconds} is too short for a {self.move} move; allow at least {least}")
 
+    def _check_sides(self) -> None:
+        """Per-side steps carry a second-side instruction with left and right swapped; others carry none."""
+        if not self.per_side:
+            if self.switch is not None:
+                raise _field("switch", "only per-side steps have a second-side instruction")
+            if self.switch_move is not Move.IN_PLACE:
+                raise _field("switch_move", "only per-side steps switch sides")
+            return
+        if self.switch is None:
+            raise _field("switch", "per-side steps need 'switch': the instruction for the second side")
+        if side_pairs(self.say) and not side_pairs(self.switch):
+            raise _field("switch", "'say' names a side, so the second side's instruction must name one too")
+        wrong = swap_problems(self.say, self.switch)
+        if wrong:
+            raise _field("switch", f"left and right are not swapped from 'say': {', '.join(wrong)}")
 
 class Routine(_Frozen, kw_only=True):
     """A named sequence of steps with what it needs and who it suits."""
@@ -180,6 +254,12 @@ class Routine(_Frozen, kw_only=True):
     level: Level
     safety: tuple[Text, ...] = ()
     """Notes spoken before the routine starts; the user confirms before going on."""
+    reminder: Text | None = None
+    """One-line safety reminder for someone who has heard the full notes before (needed with safety notes)."""
+    prosody_rate: Annotated[int, Meta(ge=70, le=100)] = 100
+    """Speaking rate for the narration, in percent of normal; below 100 for a calm, unhurried delivery."""
+    closing: Text | None = None
+    """A gentle last line after the final step; the session then ends instead of offering another routine."""
     steps: Annotated[tuple[Step, ...], Meta(min_length=1)]
     sources: Annotated[tuple[Text, ...], Meta(min_length=1)]
 
@@ -192,6 +272,8 @@ class Routine(_Frozen, kw_only=True):
             raise _field("equipment", "'none' cannot be combined with other equipment")
         if all(step.optional for step in self.steps):
             raise _field("steps", "at least one step must not be optional")
+        if self.safety and self.reminder is None:
+            raise _field("reminder", "a routine with safety notes needs a one-line 'reminder' for returning users")
 
     def step_index(self, step_id: str) -> int:
         """Position of the step with this id."""
@@ -202,7 +284,9 @@ class RoutineError(ValueError):
     """A routine file that cannot be used, with a message naming file, routine, step and field."""
 
 
-_CHOICES: dict[str, type[StrEnum]] = {"kind": Kind, "cues": Cue, "areas": Area, "equipment": Equipment, "level": Level}
+_CHOICES: dict[str, type[StrEnum]] = {
+    "kind": Kind, "move": Move, "switch_move": Move, "cues": Cue, "areas": Area, "equipment": Equipment, "level": Level
+}
 
 
 def _describe(path: Path, raw: Any, error: msgspec.ValidationError) -> str:

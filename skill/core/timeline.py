@@ -25,10 +25,11 @@ class SpeechRate(msgspec.Struct, frozen=True):
 
 
 class SegmentKind(StrEnum):
-    """A segment is either something said or a silence."""
+    """A segment is something said, a silence, or a chime from Amazon's sound library."""
 
     SPEECH = "speech"
     PAUSE = "pause"
+    AUDIO = "audio"
 
 
 class Segment(msgspec.Struct, frozen=True):
@@ -43,6 +44,9 @@ class Segment(msgspec.Struct, frozen=True):
     """Index of the phase (side and set) inside the step; -1 for step-level speech."""
     cue: str
     text: str = ""
+    """Words for speech; the soundbank URL for audio."""
+    rate: int = 100
+    """Speaking rate of speech in percent of normal (rendered as <prosody rate>)."""
 
     @property
     def end(self) -> float:

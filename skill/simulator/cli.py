@@ -150,33 +150,49 @@ def _awaiting(exchange: Exchange) -> str | None:
     return ((exchange.response.get("sessionAttributes") or {}).get("player") or {}).get("awaiting")
 
 
-def cmd_render(args: argparse.Namespace) -> int:
-    """The whole routine as the skill narrates it hands-free, to one WAV file."""
-    from skill.cli import find_routine
-
-    routine = find_routine(args.routine)
-    if routine is None:
-        return 2
-    simulator = Simulator(in_process(), Session(locale=args.locale))
-    exchange = simulator.say(f"ask back coach to start the {routine.title}")[-1]
+def routine_pieces(routine_title: str, locale: str = "en-US", progress: bool = True, steps: int = 0) -> list[Piece]:
+    """Everything a listener hears when the skill narrates a routine hands-free, as speech, silence and chimes."""
+    simulator = Simulator(in_process(), Session(locale=locale))
+    exchange = simulator.say(f"ask back coach to start the {routine_title}")[-1]
     pieces: list[Piece] = list(exchange.pieces)
     if _awaiting(exchange) == "safety":
         exchange = simulator.say("yes")[-1]
         pieces += exchange.pieces
-    steps = len(routine.steps)
     while _awaiting(exchange) == "continue":
         last = (exchange.response["sessionAttributes"]["player"].get("last") or {}).get("after")
-        _progress(last or steps, steps)
+        if progress:
+            _progress(last or steps, steps)
         exchange = simulator.say("keep going")[-1]
         pieces += exchange.pieces
-    _progress(steps, steps)
-    print(file=sys.stderr)
+    if progress:
+        _progress(steps, steps)
+        print(file=sys.stderr)
+    return pieces
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """The whole routine as the skill narrates it hands-free, to one WAV file (or every routine, to a folder)."""
+    from skill.cli import _library, find_routine
+
+    if args.routine == "all":
+        routines = list(_library())
+    else:
+        routine = find_routine(args.routine)
+        if routine is None:
+            return 2
+        routines = [routine]
     speaker, reason = open_speaker(speed=args.speed)
     if speaker is None:
         print(f"backcoach: cannot render audio: {reason}", file=sys.stderr)
         return 1
-    seconds = speaker.write_wav(pieces, Path(args.out))
-    print(f"wrote {args.out}: {seconds / 60:.1f} minutes")
+    print(f"{'routine':<28} {'planned':>9} {'rendered':>9} {'off':>6}  worst silence error")
+    for routine in routines:
+        pieces = routine_pieces(routine.title, args.locale, progress=len(routines) == 1, steps=len(routine.steps))
+        out = Path(args.out) / f"{routine.id}.wav" if len(routines) > 1 else Path(args.out)
+        report = speaker.write_wav_with_report(pieces, out)
+        off = (report.rendered - report.planned) / report.planned * 100 if report.planned else 0.0
+        print(f"{routine.id:<28} {report.planned / 60:7.2f} m {report.rendered / 60:7.2f} m {off:+5.1f}%  "
+              f"{report.worst_silence:.2f} s   ({out})")
     return 0
 
 
@@ -246,9 +262,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     say.add_argument("--explain", action="store_true")
     say.add_argument("--url")
     say.set_defaults(func=cmd_say)
-    render = sub.add_parser("render", help="the whole routine, narrated hands-free, to a WAV file")
-    render.add_argument("routine")
-    render.add_argument("--out", default="routine.wav")
+    render = sub.add_parser("render", help="the whole routine, narrated hands-free, to a WAV file, with its timing")
+    render.add_argument("routine", help="a routine id, or 'all' to write every routine to the --out folder")
+    render.add_argument("--out", default="routine.wav", help="the WAV file (a folder with 'all')")
     render.add_argument("--speed", type=float, default=1.0)
     render.set_defaults(func=cmd_render)
     dialog = sub.add_parser("dialog", help="run conversation scripts")

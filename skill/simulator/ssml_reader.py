@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from skill.core.sounds import by_src
 from skill.core.timeline import SpeechRate
 from skill.simulator.checks import break_seconds
 
@@ -36,7 +37,16 @@ class Silence:
     seconds: float
 
 
-Piece = Speech | Silence
+@dataclass(frozen=True, slots=True)
+class Chime:
+    """A sound from Amazon's library, played locally as a generated tone of the same length."""
+
+    src: str
+    seconds: float
+    tone: tuple[float, ...]
+
+
+Piece = Speech | Silence | Chime
 
 
 def _say_as(kind: str, text: str) -> str:
@@ -94,7 +104,9 @@ class _Reader:
             seconds = break_seconds(element.attrib.get("time"))
             self.silence(seconds if seconds is not None else STRENGTH.get(element.attrib.get("strength", "medium"), 0.75))
         elif tag == "audio":
-            pass  # recorded audio cannot be reproduced offline
+            sound = by_src(element.attrib.get("src", ""))
+            if sound is not None:  # a known chime plays as its local tone; other recorded audio cannot
+                self.pieces.append(Chime(sound.src, sound.seconds, sound.tone))
         elif tag == "say-as":
             self.text(_say_as(element.attrib.get("interpret-as", ""), "".join(element.itertext())), rate)
         elif tag == "sub":
@@ -135,4 +147,4 @@ def plain_text(pieces: list[Piece]) -> str:
 
 def seconds(pieces: list[Piece], estimate: SpeechRate) -> float:
     """Estimated seconds to hear all of it."""
-    return sum(p.seconds if isinstance(p, Silence) else p.seconds(estimate) for p in pieces)
+    return sum(p.seconds if isinstance(p, (Silence, Chime)) else p.seconds(estimate) for p in pieces)

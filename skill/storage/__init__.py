@@ -33,6 +33,7 @@ from .factory import default_sqlite_path, store_from_env
 from .record import (
     CURRENT_VERSION,
     MAX_FAVOURITES,
+    MAX_SAFETY_HEARD,
     Conflict,
     CorruptRecord,
     LockTimeout,
@@ -270,7 +271,7 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
 
         def change(record: MemoryRecord) -> None:
             for field in changed:
-                if merge and field in ("sessions", "favourites"):
+                if merge and field in ("sessions", "favourites", "safety_heard"):
                     setattr(record, field, _merge_list(field, base.get(field), desired[field],
                                                        getattr(record, field)))
                 else:
@@ -295,6 +296,8 @@ def _merge_list(field: str, base: Any, desired: list[Any], current: list[Any]) -
     merged += [x for x in added if x not in merged]
     if field == "favourites":
         return merged[-MAX_FAVOURITES:]
+    if field == "safety_heard":
+        return merged[-MAX_SAFETY_HEARD:]
     return sorted(merged)
 
 

@@ -11,10 +11,17 @@ can be smuggled in by a handler that sets a new key. What it holds:
 * ``last_routine``– the routine played most recently;
 * ``sessions``    – start times (epoch seconds) of recent sessions, the last 60 days, at most 200;
 * ``disclaimer_heard`` – whether the one-time safety disclaimer has been played;
+* ``chimes``      – whether narration plays chimes at begin, switch sides and release (v3);
+* ``speech_rate`` – how fast the coach talks, 0.8 .. 1.25 of normal, separate from pace (v3);
+* ``safety_heard``– up to 50 routine ids whose full safety notes the user has heard, so a returning
+  user hears the one-line reminder instead (v3);
 * ``revision``    – optimistic concurrency counter owned by the store (0 = never stored).
 
-Stored bodies carry a version ``v``. :func:`migrate` reads any known version (currently 1 and 2)
-and raises :class:`CorruptRecord` for anything it cannot read.
+Stored bodies carry a version ``v``. :func:`migrate` reads any known version (currently 1, 2 and 3)
+and raises :class:`CorruptRecord` for anything it cannot read. Version 2 is version 3 without
+``chimes``, ``speech_rate`` and ``safety_heard``, which take their defaults. Version 3 exists so that
+an older release meeting a record with those fields leaves it alone (:class:`NewerVersion`) instead
+of quarantining it as unreadable.
 
 Version 1 (the first release) stored this shape::
 
@@ -45,8 +52,10 @@ from msgspec import Meta, ValidationError
 
 from skill.core.schema import SLUG_PATTERN
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 PACE_MIN, PACE_MAX = 0.75, 1.5
+SPEECH_RATE_MIN, SPEECH_RATE_MAX = 0.8, 1.25
+MAX_SAFETY_HEARD = 50
 MAX_FAVOURITES = 20
 MAX_SESSIONS = 200
 SESSION_WINDOW_DAYS = 60
@@ -130,6 +139,9 @@ class MemoryRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_routine: RoutineId | None = None
     sessions: list[Seconds] = msgspec.field(default_factory=list)
     disclaimer_heard: bool = False
+    chimes: bool = True
+    speech_rate: Annotated[float, Meta(ge=SPEECH_RATE_MIN, le=SPEECH_RATE_MAX)] = 1.0
+    safety_heard: list[RoutineId] = msgspec.field(default_factory=list)
     revision: Annotated[int, Meta(ge=0)] = 0
 
     def __post_init__(self) -> None:
@@ -140,6 +152,9 @@ class MemoryRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         if len(self.favourites) > MAX_FAVOURITES:
             raise ValueError(f"favourites holds at most {MAX_FAVOURITES} routine ids")
         self.sessions = sorted(self.sessions)[-MAX_SESSIONS:]
+        self.safety_heard = _unique(self.safety_heard)
+        if len(self.safety_heard) > MAX_SAFETY_HEARD:
+            raise ValueError(f"safety_heard holds at most {MAX_SAFETY_HEARD} routine ids")
 
     # ---- small, pure-ish helpers for change functions -------------------------------------
 
@@ -150,6 +165,15 @@ class MemoryRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def remove_favourite(self, routine_id: str) -> None:
         self.favourites = [f for f in self.favourites if f != routine_id]
+
+    def heard_safety(self, routine_id: str) -> None:
+        """Remember that the user heard this routine's full safety notes (the oldest drops off past 50)."""
+        heard = [r for r in self.safety_heard if r != routine_id] + [routine_id]
+        self.safety_heard = heard[-MAX_SAFETY_HEARD:]
+
+    def has_heard_safety(self, routine_id: str) -> bool:
+        """Whether the user has heard this routine's full safety notes: a returning user for it."""
+        return routine_id in self.safety_heard
 
     def add_session(self, started_at: float) -> None:
         """Record that a session started at ``started_at`` (epoch seconds)."""
@@ -259,6 +283,10 @@ def migrate(raw: Any) -> MemoryRecord:
     try:
         if version == 1:
             return _from_v1(data)
+        if version == 2:
+            if {"chimes", "speech_rate", "safety_heard"} & data.keys():
+                raise CorruptRecord("v2 body has fields that only v3 has")
+            return msgspec.convert({**data, "v": CURRENT_VERSION}, MemoryRecord)
         if version == CURRENT_VERSION:
             return msgspec.convert(data, MemoryRecord)
     except ValidationError as exc:

@@ -104,7 +104,8 @@ def test_next_on_the_first_side_goes_to_the_second_side():
     said = talk.say("AMAZON.NextIntent")
     state = talk.last.state
     assert (state["step"], state["phase"], state["elapsed"]) == (3, 1, 0.0)
-    assert "right" in said.text.lower()
+    # Straight to the second side: its switch cue first, not the first side's instruction again.
+    assert any(word in said.text.lower()[:40] for word in ("other", "switch")) and "left side" not in said.text.lower()
 
 
 def test_next_on_the_second_side_goes_to_the_following_step():

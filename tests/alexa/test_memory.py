@@ -231,7 +231,7 @@ def test_no_health_information_is_stored(skill, tmp_path):
     text = json.dumps(bodies).lower()
     assert "numb" not in text and "chest" not in text and "pain" not in text
     assert set(bodies[0]) <= {"v", "resume", "pace", "verbosity", "favourites", "last_routine", "sessions",
-                              "disclaimer_heard", "revision"}
+                              "disclaimer_heard", "chimes", "speech_rate", "safety_heard", "revision"}
 
 
 class ReadOnlyStore:
@@ -267,3 +267,23 @@ def test_a_save_that_fails_is_never_confirmed_and_nothing_else_changes(tmp_path)
     assert "couldn't delete" in said.text and "deleted everything" not in said.text
     after, _ = store.load(user)
     assert after == before and not after.favourites
+
+
+def test_narration_preferences_and_heard_safety_notes_are_remembered(skill, store):
+    talk = person(skill, "amzn1.ask.account.narration")
+    talk.begin("foam-roller-upper-back")  # chosen, notes heard in full, yes
+    assert "<audio" in talk.next_steps(1).ssml  # a new listener hears chimes
+    record, _ = store.load(talk.session.user_id)
+    assert record.has_heard_safety("foam-roller-upper-back") and not record.has_heard_safety("desk-break")
+    assert (record.chimes, record.speech_rate) == (True, 1.0)
+    talk.say("AMAZON.StopIntent")
+
+    def change(r):
+        r.chimes, r.speech_rate = False, 0.9
+
+    store.update(talk.session.user_id, change)
+    _reopen(talk)
+    assert (talk.last.state["chimes"], talk.last.state["speech_rate"]) == (False, 0.9)
+    talk.begin("foam-roller-upper-back")
+    said = talk.next_steps(1)
+    assert "<audio" not in said.ssml and '<prosody rate="90%">' in said.ssml

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from skill.core.phrases import Voice
 from skill.core.planner import Planner, PlanOptions, Verbosity
 from skill.core.program import Program, fit
-from skill.core.routines import Breath, Kind, Routine, Step
+from skill.core.routines import MOVE_SECONDS, Breath, Kind, Move, Routine, Step
 from skill.core.ssml import MAX_SSML_CHARS, chunk, speak
 from skill.core.timeline import Position, SegmentKind, SpeechRate
 
@@ -32,11 +32,16 @@ def steps(draw, index: int = 0) -> Step:
         "sets": draw(st.integers(1, 3)),
         "rest": draw(st.sampled_from([0, 10, 30])),
         "optional": index > 0 and draw(st.booleans()),
+        "move": draw(st.sampled_from(list(Move)[1:] if kind is Kind.TRANSITION else list(Move))),
     }
+    if fields["per_side"]:
+        fields |= {"switch": "Now the other side.", "switch_move": draw(st.sampled_from(list(Move)))}
     if kind is Kind.REPS:
         fields |= {"reps": draw(st.integers(1, 12)), "tempo": draw(st.sampled_from([2.0, 3.5, 5.0, 12.0]))}
     else:
         low, high = {Kind.HOLD: (10, 120), Kind.ROLL: (20, 120), Kind.BREATHE: (20, 120), Kind.TRANSITION: (2, 30)}[kind]
+        if kind is Kind.TRANSITION:
+            low = MOVE_SECONDS[fields["move"]]
         fields["seconds"] = draw(st.integers(low, high))
     if kind is Kind.BREATHE:
         fields["breath"] = Breath(inhale=4, exhale=6)

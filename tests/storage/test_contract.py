@@ -129,7 +129,7 @@ def test_v1_record_is_migrated_on_read(store: Store, backend: Backend) -> None:
     backend.put_raw(USER, v1, 7)
     record, corrupt = store.load(USER)
     assert not corrupt
-    assert (record.v, record.pace, record.verbosity) == (2, 1.2, "short")
+    assert (record.v, record.pace, record.verbosity) == (3, 1.2, "short")
     assert record.favourites == ["desk-break"] and record.last_routine == "desk-break"
     assert record.disclaimer_heard and len(record.sessions) == 1
     assert record.revision == 7
@@ -171,9 +171,9 @@ def test_unusable_revision_counts_as_zero(store: Store, backend: Backend) -> Non
 
 
 def test_newer_version_is_left_alone(store: Store, backend: Backend) -> None:
-    body = '{"v": 3, "something": "new"}'
+    body = '{"v": 4, "something": "new"}'
     backend.put_raw(USER, body, 9)
-    with pytest.raises(StorageError, match="version 3"):
+    with pytest.raises(StorageError, match="version 4"):
         store.load(USER)
     with pytest.raises(StorageError):
         store.update(USER, lambda r: r.add_session(time.time()))

@@ -33,7 +33,7 @@ def ts(*args: int, tz: dt.tzinfo = UTC) -> float:
 
 def test_fresh_record_defaults() -> None:
     r = MemoryRecord()
-    assert (r.v, r.resume, r.pace, r.verbosity) == (2, None, 1.0, "full")
+    assert (r.v, r.resume, r.pace, r.verbosity) == (3, None, 1.0, "full")
     assert (r.favourites, r.last_routine, r.sessions) == ([], None, [])
     assert (r.disclaimer_heard, r.revision) == (False, 0)
 
@@ -186,7 +186,7 @@ V1_FULL = {
 
 def test_migrate_v1_full() -> None:
     r = migrate(json.dumps(V1_FULL))
-    assert r.v == 2
+    assert r.v == 3
     assert r.pace == 1.5  # clamped
     assert r.verbosity == "short"
     assert r.favourites == ["neck-and-shoulders", "desk-break"]  # deduped, newest last
@@ -255,7 +255,7 @@ def test_unreadable_bodies_raise_corrupt(raw: object) -> None:
 
 def test_newer_version_is_its_own_kind_of_corrupt() -> None:
     with pytest.raises(NewerVersion):
-        migrate('{"v": 3, "whatever": true}')
+        migrate('{"v": 4, "whatever": true}')
     assert issubclass(NewerVersion, CorruptRecord)
 
 
@@ -303,3 +303,42 @@ def test_weekly_streak_is_forgiving() -> None:
     assert weekly_streak(r, now) == 4
     assert weekly_streak(MemoryRecord(sessions=[weeks_back(3)]), now) == 0
     assert weekly_streak(MemoryRecord(), now) == 0
+
+
+def test_narration_preferences_have_bounds_and_defaults() -> None:
+    r = MemoryRecord()
+    assert (r.chimes, r.speech_rate, r.safety_heard) == (True, 1.0, [])
+    for rate in (0.79, 1.26, float("nan"), float("inf")):
+        with pytest.raises(ValidationError):
+            msgspec.convert({"speech_rate": rate}, MemoryRecord)
+    with pytest.raises(ValidationError):
+        msgspec.convert({"chimes": "yes"}, MemoryRecord)
+    with pytest.raises(ValidationError):
+        msgspec.convert({"safety_heard": ["my sore back!"]}, MemoryRecord)  # ids only, never free text
+    with pytest.raises(ValidationError):
+        msgspec.convert({"safety_heard": [f"r{i}" for i in range(51)]}, MemoryRecord)
+    assert msgspec.convert({"safety_heard": ["desk-break", "desk-break"]}, MemoryRecord).safety_heard == ["desk-break"]
+
+
+def test_safety_heard_remembers_routines_newest_last_and_at_most_fifty() -> None:
+    r = MemoryRecord()
+    assert not r.has_heard_safety("desk-break")
+    for i in range(55):
+        r.heard_safety(f"r{i}")
+    r.heard_safety("r10")
+    assert r.has_heard_safety("r10") and not r.has_heard_safety("r3")
+    assert len(r.safety_heard) == 50 and r.safety_heard[-1] == "r10"
+    assert checked(r) == r
+
+
+def test_a_version_2_record_loads_with_the_new_preferences_at_their_defaults() -> None:
+    body = ('{"v": 2, "pace": 1.25, "verbosity": "short", "favourites": ["desk-break"], "last_routine": null,'
+            ' "sessions": [5.0], "disclaimer_heard": true, "revision": 3, "resume": null}')
+    r = migrate(body)
+    assert (r.v, r.pace, r.verbosity, r.favourites, r.revision) == (3, 1.25, "short", ["desk-break"], 3)
+    assert (r.chimes, r.speech_rate, r.safety_heard) == (True, 1.0, [])
+    with pytest.raises(CorruptRecord):
+        migrate('{"v": 2, "chimes": false}')  # v2 never had it
+    r.chimes, r.speech_rate = False, 0.9
+    r.heard_safety("desk-break")
+    assert migrate(r.to_json()) == r
