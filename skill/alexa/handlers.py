@@ -87,6 +87,7 @@ INTENT_EVENTS: tuple[tuple[str, Event], ...] = (
     ("ChimesOffIntent", Event.CHIMES_OFF),
     ("ChimesOnIntent", Event.CHIMES_ON),
     ("SafetyNotesIntent", Event.SAFETY_NOTES),
+    ("FeelingIntent", Event.FEELING),
     ("QuestionIntent", Event.QUESTION),
     ("StatementIntent", Event.STATEMENT),
     ("TopicIntent", Event.TOPIC),

@@ -61,6 +61,7 @@ class Event(StrEnum):
     CHIMES_OFF = "chimes_off"
     CHIMES_ON = "chimes_on"
     SAFETY_NOTES = "safety_notes"
+    FEELING = "feeling"
     QUESTION = "question"
     STATEMENT = "statement"
     TOPIC = "topic"
@@ -139,11 +140,30 @@ class Dialogue:
         except DialogueError as error:
             reply = Reply().say(self.voice.say(error.key))
             reply.reprompt = self.voice.say("skill.what_next_reprompt")
+        if reply.asks is Awaiting.ANOTHER and self._just_finished() and self._check_in_due():
+            self._ask_check_in(reply)
         if self.state.awaiting is None:
             self.state.awaiting = reply.asks
         if self.state.awaiting is None and (event in KEEPS_QUESTION or self._not_begun(latest)):
             self.state.awaiting = latest
         return reply
+
+    def _just_finished(self) -> bool:
+        """This reply narrated the routine to its last step."""
+        last = self.state.last
+        return last is not None and last.after is None and last.sent_at == self.now
+
+    def _check_in_due(self) -> bool:
+        """The check-in is asked at most once a (UTC) day, and only of someone the coach remembers."""
+        asked = self.memory.record.checked_in
+        return self.memory.available and (asked is None or asked // 86400 != self.now // 86400)
+
+    def _ask_check_in(self, reply: Reply) -> None:
+        """End the finished routine with "how did that feel?" instead of offering another."""
+        reply.parts[-1] = self.voice.say("player.routine_complete_check_in")
+        reply.reprompt = self.voice.say("player.check_in_reprompt")
+        reply.asks = Awaiting.CHECK_IN
+        self.memory.record.checked_in = self.now
 
     def _not_begun(self, latest: Awaiting | None) -> bool:
         """The routine was chosen and its safety question is still open: nothing has been narrated."""
@@ -446,6 +466,8 @@ class Dialogue:
         if self.latest is Awaiting.ANOTHER:
             state.routine = None
             return self._offer_all()
+        if self.latest is Awaiting.CHECK_IN:
+            return self.on_feeling({})  # "yes" to "how did that feel?": fine
         if self.latest is Awaiting.CHOICE:
             # "Yes" to "which one?" picks nothing: ask again, and keep the list.
             reply = Reply().say(voice.say("skill.which_again"))
@@ -461,6 +483,10 @@ class Dialogue:
         state, voice = self.state, self.voice
         state.offer = None
         if self.latest is Awaiting.ANOTHER:
+            state.routine = None
+            return Reply(end=True).say(voice.say("skill.goodbye"))
+        if self.latest is Awaiting.CHECK_IN:
+            # "No thanks" to "how did that feel?": nothing changes, and the session is done.
             state.routine = None
             return Reply(end=True).say(voice.say("skill.goodbye"))
         if self.latest is Awaiting.SAVED:
@@ -489,6 +515,8 @@ class Dialogue:
 
     def on_skip(self, slots: Mapping[str, Heard]) -> Reply:
         """Leave this step, both sides of it, and go to the following one."""
+        if self.latest is Awaiting.CHECK_IN:
+            return self._another(Reply().say(self.voice.say("skill.no_then")))  # "skip" the check-in: nothing changes
         self._routine_only()
         if self.latest is Awaiting.SAFETY:
             return self.player.begin(self.state, self.voice, self.now)
@@ -609,6 +637,27 @@ class Dialogue:
     def on_chimes_on(self, slots: Mapping[str, Heard]) -> Reply:
         """Chimes again for begin, switch sides and release."""
         return self._prefer("chimes_on")
+
+    def on_feeling(self, slots: Mapping[str, Heard]) -> Reply:
+        """How it felt: "too easy" lengthens the holds, "too much" shortens them, within the safe range.
+
+        Remembered as a preference (the pace), never as health information."""
+        feeling = slots.get("feeling", NOT_SAID)[1] or "right"
+        if feeling == "right" and self.latest is not Awaiting.CHECK_IN:
+            return self.on_yes(slots)  # "pretty good" answers whatever was asked, like a yes
+        change = {"easy": "slower", "hard": "faster"}.get(feeling)
+        if change and self.in_routine and self.latest is not Awaiting.CHECK_IN and not self._not_begun(self.latest):
+            return self._adjust(change)  # mid-routine: from this hold on
+        changed = self.player.prefer(self.state, change) if change else True
+        reply = Reply().say(self.voice.say(f"player.felt_{feeling}" if changed else f"player.felt_{feeling}_limit"))
+        return self._another(reply)
+
+    def _another(self, reply: Reply) -> Reply:
+        """After the routine: offer another one."""
+        reply.say(self.voice.say("player.another"))
+        reply.reprompt = self.voice.say("player.another_reprompt")
+        reply.asks = Awaiting.ANOTHER
+        return reply
 
     def on_safety_notes(self, slots: Mapping[str, Heard]) -> Reply:
         """The chosen routine's safety notes in full; before it starts, ask to begin again."""

@@ -53,6 +53,8 @@ class Awaiting(StrEnum):
     """Asked to confirm deleting the user's data."""
     CHOICE = "choice"
     """Listed routines and asked which one."""
+    CHECK_IN = "check_in"
+    """Asked how the routine just finished felt."""
 
 
 Finite = Annotated[float, Meta(ge=-1e12, le=1e12)]

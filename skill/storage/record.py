@@ -142,6 +142,8 @@ class MemoryRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     chimes: bool = True
     speech_rate: Annotated[float, Meta(ge=SPEECH_RATE_MIN, le=SPEECH_RATE_MAX)] = 1.0
     safety_heard: list[RoutineId] = msgspec.field(default_factory=list)
+    checked_in: Seconds | None = None
+    """When the coach last asked how a routine felt: it asks at most once a day."""
     revision: Annotated[int, Meta(ge=0)] = 0
 
     def __post_init__(self) -> None:

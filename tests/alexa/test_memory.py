@@ -231,7 +231,7 @@ def test_no_health_information_is_stored(skill, tmp_path):
     text = json.dumps(bodies).lower()
     assert "numb" not in text and "chest" not in text and "pain" not in text
     assert set(bodies[0]) <= {"v", "resume", "pace", "verbosity", "favourites", "last_routine", "sessions",
-                              "disclaimer_heard", "chimes", "speech_rate", "safety_heard", "revision"}
+                              "disclaimer_heard", "chimes", "speech_rate", "safety_heard", "checked_in", "revision"}
 
 
 class ReadOnlyStore:

@@ -273,3 +273,44 @@ def test_a_routine_chosen_but_never_begun_records_no_progress_even_mid_turn():
     coach(Event.YES)
     sync(coach.memory, coach.state, coach.now)
     assert coach.memory.record.resume is not None and coach.memory.record.last_routine == "desk-break"
+
+
+def _finish(coach: Coach, routine: str = "neck-range-of-motion") -> Reply:
+    coach(Event.START, routine=routine)
+    coach(Event.YES)
+    return coach(Event.KEEP_GOING)  # the whole of a short routine fits in one response
+
+
+def test_a_finished_routine_asks_how_it_felt_once_a_day_and_the_answer_sets_the_next_pace():
+    coach = Coach()
+    reply = _finish(coach)
+    assert coach.state.awaiting is Awaiting.CHECK_IN and "too easy" in text(reply)
+    pace = coach.state.pace
+    reply = coach(Event.FEELING, feeling="easy")
+    assert coach.state.pace > pace and coach.state.awaiting is Awaiting.ANOTHER
+    coach.heard_all(reply)
+    coach.now += 600
+    coach.state = PlayerState(pace=coach.state.pace)
+    _finish(coach)
+    assert coach.state.awaiting is Awaiting.ANOTHER  # asked already today
+    coach.now += 86400
+    coach.state = PlayerState(pace=coach.state.pace)
+    _finish(coach)
+    assert coach.state.awaiting is Awaiting.CHECK_IN
+    before = coach.state.pace
+    coach(Event.FEELING, feeling="hard")
+    assert coach.state.pace < before
+
+
+def test_the_check_in_can_be_skipped_and_changes_nothing():
+    coach = Coach()
+    _finish(coach)
+    pace = coach.state.pace
+    reply = coach(Event.SKIP)
+    assert coach.state.pace == pace and coach.state.awaiting is Awaiting.ANOTHER and not reply.end
+
+
+def test_no_check_in_without_memory():
+    coach = Coach(Memory(available=False))
+    _finish(coach)
+    assert coach.state.awaiting is Awaiting.ANOTHER
