@@ -238,14 +238,12 @@ class Dialogue:
         return self.player.restore(self.state, self.voice, saved.routine_id, position, self.now)
 
     def _carry_on(self) -> Reply:
-        """What "yes", "ok" or "I'm on the roller" means inside a routine: begin it after the
-        safety notes, pick up a paused step where it stopped, else go on to the next step."""
-        state, player, voice = self.state, self.player, self.voice
+        """What "yes", "ok", "got it" or "I'm on the roller" means inside a routine: begin it after
+        the safety notes; otherwise carry on from where the user is, so a paused step or a hold
+        cut into goes on from its place (never skipped), and a finished step goes on to the next."""
         if self.latest is Awaiting.SAFETY:
-            return player.begin(state, voice, self.now)
-        if state.paused:
-            return player.resume(state, voice, self.now)
-        return player.next(state, voice, self.now)
+            return self.player.begin(self.state, self.voice, self.now)
+        return self.player.resume(self.state, self.voice, self.now)
 
     def _about(self, routine: Routine) -> Reply:
         """What an offered routine is: its length, what it works on, what it needs; then ask."""
@@ -736,7 +734,10 @@ class Dialogue:
             log.info("question not answered: %r (%s)", asked, match.why)
             if (pending := self._pending()) is not None and _about_it(asked):
                 return self._about(pending)  # "what does it involve", just after an offer
-            if self.faq.in_domain(asked):
+            if held and self.faq.in_domain(asked) and (routine := self.library.get(state.routine or "")):
+                # Mid-routine, a question no entry answers is most likely about the move itself.
+                reply.say(voice.say("player.this_step", instruction=routine.steps[state.step].say))
+            elif self.faq.in_domain(asked):
                 first, second = voice.rng.sample(self.faq.suggestions(), 2)
                 reply.say(voice.say("faq.unknown", first=first.questions[0], second=second.questions[0]))
             else:

@@ -314,3 +314,13 @@ def test_no_check_in_without_memory():
     coach = Coach(Memory(available=False))
     _finish(coach)
     assert coach.state.awaiting is Awaiting.ANOTHER
+
+
+def test_an_acknowledgement_mid_hold_carries_on_from_the_cut_in_and_never_skips():
+    coach, reply = _started()
+    timeline = _on_left_side(coach, reply)
+    left = next(p for p in timeline.phases if p.side == "left")
+    coach.now += 1.0 + left.active_start + 5
+    coach(Event.YES)  # "got it", "ok", "I'm on the roller"
+    assert (coach.state.step, coach.state.phase) == (left.step, left.index)
+    assert coach.state.elapsed == pytest.approx(5, abs=0.01)
