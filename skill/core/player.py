@@ -421,6 +421,9 @@ class Player:
         reply.reprompt = voice.say("player.another_reprompt")
         reply.asks = Awaiting.ANOTHER
         state.last = None
+        if state.routine is not None and (routine := self.library.get(state.routine)) is not None:
+            # Past the last step: "next" again must not narrate the last response's steps once more.
+            state.step, state.phase, state.elapsed, state.paused = len(routine.steps), 0, 0.0, False
         return reply
 
     # ----- commands -------------------------------------------------------------------

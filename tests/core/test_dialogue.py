@@ -324,3 +324,12 @@ def test_an_acknowledgement_mid_hold_carries_on_from_the_cut_in_and_never_skips(
     coach(Event.YES)  # "got it", "ok", "I'm on the roller"
     assert (coach.state.step, coach.state.phase) == (left.step, left.index)
     assert coach.state.elapsed == pytest.approx(5, abs=0.01)
+
+
+def test_next_after_the_end_never_plays_the_routine_again():
+    coach = Coach()
+    coach.heard_all(_finish(coach))
+    for _ in range(3):
+        reply = coach(Event.NEXT)
+        assert not any(isinstance(p, Timeline) for p in reply.parts)
+        assert coach.state.awaiting is Awaiting.ANOTHER
