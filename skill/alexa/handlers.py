@@ -38,7 +38,7 @@ def dialogue(handler_input: HandlerInput) -> Dialogue:
         turn.state, turn.voice, turn.player, turn.faq_source, turn.now,
         memory=turn.memory,
         persist=lambda: save(handler_input),
-        last_said=_replayable(session_attributes(handler_input).get(LAST_SPEECH_KEY)),
+        last_said=lambda: _replayable(session_attributes(handler_input).get(LAST_SPEECH_KEY)),
     )
 
 

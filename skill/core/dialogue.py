@@ -109,13 +109,13 @@ class Dialogue:
         now: float,
         memory: Memory | None = None,
         persist: Callable[[], bool] = lambda: False,
-        last_said: tuple[str, str] | None = None,
+        last_said: Callable[[], tuple[str, str] | None] = lambda: None,
     ) -> None:
         self.state, self.voice, self.player, self.now = state, voice, player, now
         self.memory = memory or Memory()
         self._faq, self._persist = faq, persist
         self.last_said = last_said
-        """The last short response's SSML and reprompt, for "repeat" outside a routine."""
+        """The last short response's SSML and reprompt, for "repeat" outside a routine (read only then)."""
         self.latest: Awaiting | None = state.awaiting
         """What the coach was waiting for before this event."""
 
@@ -565,8 +565,8 @@ class Dialogue:
         """The current step again inside a routine, else the last thing asked, word for word."""
         if self.in_routine and self.latest is not Awaiting.SAFETY:
             return self.player.repeat(self.state, self.voice, self.now)
-        if self.last_said is not None:
-            return Reply(replay=self.last_said)
+        if (said := self.last_said()) is not None:
+            return Reply(replay=said)
         raise DialogueError("skill.nothing_to_repeat")
 
     def on_keep_going(self, slots: Mapping[str, Heard]) -> Reply:
