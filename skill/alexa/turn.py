@@ -106,12 +106,17 @@ def slots(handler_input: HandlerInput) -> dict[str, tuple[str | None, str | None
     return {name: value for name, value in heard.items() if value[0]}
 
 
-def ssml(parts: list[str | Timeline]) -> str:
-    """SSML body for a reply's parts: sentences escaped, narration rendered with its breaks."""
+def ssml(parts: list[str | Timeline], rate: int = 100) -> str:
+    """SSML body for a reply's parts: sentences escaped (at the listener's speaking `rate`, in
+    percent), narration rendered with its breaks and its own prosody."""
     rendered = []
     for part in parts:
-        rendered.append(render_segments(part.segments) if isinstance(part, Timeline) else text(part))
+        rendered.append(render_segments(part.segments) if isinstance(part, Timeline) else _at(text(part), rate))
     return " ".join(p for p in rendered if p)
+
+
+def _at(body: str, rate: int) -> str:
+    return f'<prosody rate="{rate}%">{body}</prosody>' if body and rate != 100 else body
 
 
 def respond(handler_input: HandlerInput, reply: Reply) -> Response:
@@ -126,11 +131,12 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
     if reply.replay is not None:
         speech, reprompt = reply.replay
         return builder.speak(speech).ask(reprompt or text(turn.voice.say("skill.what_next_reprompt"))).response
-    body = ssml(reply.parts)
+    rate = round(turn.state.speech_rate * 100)  # "talk slower" holds for every sentence, not only the narration
+    body = ssml(reply.parts, rate)
     if body:
         builder.speak(body)
     if reply.reprompt and not reply.end:
-        builder.ask(text(reply.reprompt))
+        builder.ask(_at(text(reply.reprompt), rate))
     else:
         builder.set_should_end_session(True)
     return builder.response

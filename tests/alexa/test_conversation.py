@@ -299,3 +299,14 @@ def test_other_locales_answer(library):
         talk = Conversation(locale=locale)
         said = talk.launch()
         assert "Back Coach" in said.text
+
+
+def test_talk_slower_slows_every_sentence_not_only_the_narration(talk):
+    talk.launch()
+    said = talk.say("TalkSlowerIntent")
+    ssml = said.raw["response"]["outputSpeech"]["ssml"]
+    rate = round(talk.last.state["speech_rate"] * 100)
+    assert rate < 100 and f'<prosody rate="{rate}%">' in ssml
+    assert f'<prosody rate="{rate}%">' in said.raw["response"]["reprompt"]["outputSpeech"]["ssml"]
+    said = talk.say("ListRoutinesIntent")
+    assert f'<prosody rate="{rate}%">' in said.raw["response"]["outputSpeech"]["ssml"]
