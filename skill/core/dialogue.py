@@ -583,6 +583,8 @@ class Dialogue:
         """Seconds left in this hold and minutes in the routine, then carry on (an offered routine: its length)."""
         if not self.in_routine and (pending := self._pending()) is not None:
             return self._about(pending)
+        if not self.in_routine and self.latest is Awaiting.CHOICE and len(self.state.listed) > 1:
+            return self._lengths()
         self._routine_only()
         if self.latest is Awaiting.SAFETY:
             return self._about_chosen()
@@ -596,6 +598,16 @@ class Dialogue:
         if self.latest is Awaiting.SAFETY:
             return self._about_chosen()
         return self.player.where(self.state, self.voice, self.now)
+
+    def _lengths(self) -> Reply:
+        """"How long is it" just after a list: how long each listed routine takes, then which one."""
+        voice, length = self.voice, self.player.length(self.voice)
+        listed = [r for r in (self.library.get(i) for i in self.state.listed) if r is not None]
+        each = [voice.say("skill.routine_length", title=r.title, minutes=voice.duration(length(r))) for r in listed]
+        reply = Reply().say(voice.join(each) + ".").say(voice.say("skill.which"))
+        reply.reprompt = voice.say("skill.which_reprompt")
+        self.state.awaiting = Awaiting.CHOICE
+        return reply
 
     def _about_chosen(self) -> Reply:
         """A question about the routine chosen but not begun: answer, and ask the safety question again."""

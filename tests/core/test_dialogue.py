@@ -333,3 +333,32 @@ def test_next_after_the_end_never_plays_the_routine_again():
         reply = coach(Event.NEXT)
         assert not any(isinstance(p, Timeline) for p in reply.parts)
         assert coach.state.awaiting is Awaiting.ANOTHER
+
+
+def test_how_long_after_a_list_gives_each_listed_routine_its_length_and_keeps_the_list():
+    coach = Coach()
+    coach(Event.START, area="neck")
+    listed = [_player().library.get(i) for i in coach.state.listed]
+    reply = coach(Event.TIME_LEFT)
+    assert all(r.title in text(reply) for r in listed) and "minutes" in text(reply)
+    assert coach.state.awaiting is Awaiting.CHOICE
+    coach(Event.START, ordinal="1")
+    assert coach.state.routine == listed[0].id
+
+
+def test_steps_queued_hands_free_but_never_heard_keep_their_full_instructions():
+    coach = Coach()
+    coach(Event.START, routine="desk-break")
+    coach(Event.YES)
+    reply = coach(Event.KEEP_GOING)
+    timeline = next(p for p in reply.parts if isinstance(p, Timeline))
+    assert len(timeline.steps) > 2
+    first = timeline.steps[0]
+    coach.now += 1.0 + 2  # cut in two seconds into the first queued step
+    coach(Event.PAUSE)
+    queued = [_player().library.get("desk-break").steps[i].id for i in timeline.steps[1:]]
+    assert not set(queued) & set(coach.state.seen)
+    reply = coach(Event.RESUME)
+    later = _player().library.get("desk-break").steps[timeline.steps[1]]
+    assert coach.state.step == first and later.say in text(Reply(parts=[
+        s.text for p in reply.parts if isinstance(p, Timeline) for s in p.segments if s.text]))
