@@ -310,3 +310,10 @@ def test_talk_slower_slows_every_sentence_not_only_the_narration(talk):
     assert f'<prosody rate="{rate}%">' in said.raw["response"]["reprompt"]["outputSpeech"]["ssml"]
     said = talk.say("ListRoutinesIntent")
     assert f'<prosody rate="{rate}%">' in said.raw["response"]["outputSpeech"]["ssml"]
+
+
+def test_repeat_after_a_misunderstanding_says_the_last_question_again_not_the_apology(talk):
+    launched = talk.launch()
+    talk.say("AMAZON.FallbackIntent")
+    said = talk.say("AMAZON.RepeatIntent")
+    assert said.text == launched.text and talk.last.state["awaiting"] == "offer"
