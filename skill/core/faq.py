@@ -29,7 +29,6 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-import bm25s
 import msgspec
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -336,6 +335,8 @@ def _term_scores(corpus: list[list[str]]) -> tuple[dict[str, int], np.ndarray]:
     word; the FAQ is small enough to keep the table dense and add the rows in one call, which
     gives the same sums (float32, added in word order) several times faster.
     """
+    import bm25s  # here, not at the top: reading the entries alone (the simulator's training) needs none of it
+
     index = bm25s.BM25()
     index.index(corpus, show_progress=False)
     indptr, indices, data = (index.scores[key] for key in ("indptr", "indices", "data"))
