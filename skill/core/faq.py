@@ -58,6 +58,25 @@ ANSWER_WORD_CREDIT = 0.5
 """A question word found only in an entry's answer, not its phrasings, counts this much."""
 MAX_WORD_WEIGHT = 4.0
 """Cap on a word's weight (its BM25 idf) in that share; words no entry uses get the cap."""
+CONTAINED = 0.85
+"""A long question that tells a story around its question ("I'm a hairdresser, on my feet all day,
+how can I give myself a neck massage at the end of a shift") is also accepted when it holds at
+least this share of one of the entry's phrasings, each word weighted by how telling it is..."""
+CONTAINED_WEIGHT = 2.5
+"""...and the words it holds weigh at least this much (two words that several entries share will do), one a
+word about backs, necks, massage or stretching."""
+EXPLAINED = 0.5
+"""A question of at least EXPLAINED_WORDS topic words, at least this share of them (weighted)
+explained by the entry, one of them a word of this skill's domain, needs its phrasing similarity
+only to reach EXPLAINED_SIMILARITY: a long question is never very like a short phrasing letter by
+letter ("what height should my monitor be to stop my neck and back hurting")."""
+EXPLAINED_WORDS = 5
+EXPLAINED_SIMILARITY = 45.0
+STORY_UNKNOWN_WEIGHT = 2.0
+"""In a question longer than COVERED_WORDS topic words, a word no entry uses weighs at most this
+(a middling word's weight), not MAX_WORD_WEIGHT: in a long question such words are mostly the story
+around it ("hairdresser", "spreadsheets", "wedding"), while in a short one they are its topic
+("acne", "snoring")."""
 MAX_QUESTION_CHARS = 300
 """Longer input is cut: nobody asks a spoken question this long, and matching stays fast."""
 
@@ -362,11 +381,13 @@ class Matcher:
 
         # Phrasings for rapidfuzz, grouped by entry so a per-entry maximum is one numpy call.
         self._choices: list[str] = []
+        self._phrasing_words: list[frozenset[str]] = []
         starts: list[int] = []
         for entry in entries:
             starts.append(len(self._choices))
             for phrase in dict.fromkeys((*entry.questions, entry.topic)):
                 self._choices.append(" ".join(norm(phrase)))
+                self._phrasing_words.append(frozenset(norm(phrase)))
         self._starts = starts
         self._ends = [*starts[1:], len(self._choices)]
 
@@ -442,16 +463,39 @@ class Matcher:
         best = int(candidates[pick])
         entry = self.entries[best]
         score = float(rank[pick])
-        weights = [self._weight.get(t, self._unknown_weight) for t in tokens]
+        unknown = self._unknown_weight if len(tokens) <= COVERED_WORDS else min(self._unknown_weight, STORY_UNKNOWN_WEIGHT)
+        weights = [self._weight.get(t, unknown) for t in tokens]
         covered = sum(w * self._credit(t, best) for t, w in zip(tokens, weights, strict=False)) / sum(weights)
         why = (
             f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[pick]:.0f}, "
             f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"
         )
-        if not self._accept(score, float(similar[pick]), covered, len(tokens)):
+        contained = self._contained(present, best)
+        why += f", holds {contained[0]:.0%} of a phrasing ({contained[1]:.1f})"
+        explained = covered >= EXPLAINED and len(tokens) >= EXPLAINED_WORDS and any(
+            t in _DOMAIN and self._credit(t, best) == 1.0 for t in tokens
+        )
+        if not self._accept(score, float(similar[pick]), covered, len(tokens)) and not (
+            contained[0] >= CONTAINED and contained[1] >= CONTAINED_WEIGHT and contained[2]
+        ) and not (explained and similar[pick] >= EXPLAINED_SIMILARITY):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
         return Match(entry, min(score, 100.0), urgent, why)
+
+    def _contained(self, present: set[str], index: int) -> tuple[float, float, bool]:
+        """How much of the entry's most fully held phrasing the question holds: the weighted share,
+        the weight held, and whether a held word is about this skill's domain."""
+        best = (0.0, 0.0, False)
+        for words in self._phrasing_words[self._starts[index] : self._ends[index]]:
+            if not words:
+                continue
+            held = words & present
+            weight = sum(self._weight.get(t, self._unknown_weight) for t in held)
+            total = sum(self._weight.get(t, self._unknown_weight) for t in words)
+            share = weight / total
+            if (share, weight) > best[:2]:
+                best = (share, weight, any(t in _DOMAIN for t in held))
+        return best
 
     def _credit(self, token: str, index: int) -> float:
         """How far a question word is explained by an entry: fully by its phrasings, topic or

@@ -389,3 +389,43 @@ def test_a_faq_file_needs_two_suggested_questions(tmp_path: Path) -> None:
 def test_a_caution_pattern_answers_whatever_else_the_question_resembles(matcher: Matcher) -> None:
     assert matcher.match("my wife is pregnant, can she use the tennis ball on her back").entry.id == "pregnancy"
     assert matcher.match("how do I use a tennis ball on a knot").entry.id == "tennis-ball-knot"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # A story first, then a question that holds one of the entry's phrasings.
+        ("i've been painting the fence all afternoon and my shoulders are knotted how do i use a tennis ball on a knot",
+         "tennis-ball-knot"),
+        ("my mum bought me a massage gun for my birthday and i have no idea how do i use a massage gun", "massage-gun-use"),
+        ("i teach yoga four times a week and my students ask me how long should you hold a stretch", "stretch-hold-time"),
+        ("i just got back from a ten hour flight and my neck is stiff which pillow is best for neck pain",
+         "pillow-for-neck-pain"),
+        # Words no entry uses weigh less in a long question: they are mostly its story.
+        ("we've got a new baby and i'm up every night rocking her what can i do for my upper back pain",
+         "relieve-upper-back-pain"),
+        # Self massage said reflexively (synonyms.yaml).
+        ("i'm a nurse doing twelve hour shifts on the ward how can i give myself a neck massage when i get home",
+         "massage-own-neck"),
+    ],
+)
+def test_long_chatty_questions_reach_their_entry(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+    assert match.urgent is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my dog keeps pulling on the lead and my shoulder aches how do i train him",
+        "my knee has been clicking for weeks when i go up stairs what is it",
+        "i've been on my feet all day at work and my ankles are swollen is that normal",
+        "my neck aches after long drives which car should i buy for comfort",
+        "i've been getting these headaches behind my eyes when i read do i need glasses",
+    ],
+)
+def test_long_questions_about_something_else_are_still_declined(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is None or match.entry.declines, match.why
+    assert match.urgent is None
