@@ -241,7 +241,11 @@ class Understander:
         for candidate in ranked:
             if candidate.intent == guess.intent:
                 return None
-            if guess.probabilities.get(candidate.intent, 0.0) + EXACT_EDGE >= guess.probability:
+            # Free-text intents answer alike, so their confidence counts together, as in the
+            # statistical tier's own fallback test: "got rear ended last week, which neck stretches
+            # should i be doing" fits "got {statement}" and is a question or a statement.
+            group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
+            if sum(guess.probabilities.get(i, 0.0) for i in group) + EXACT_EDGE >= guess.probability:
                 return candidate
         return None
 

@@ -209,3 +209,23 @@ def test_matcher_is_built_from_the_model_alone():
     assert nlu.understand("stop").intent == "AMAZON.StopIntent"
     assert nlu.understand("start the desk break").intent == FALLBACK
     assert nlu.understand("open test skill").kind == "LaunchRequest"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hang on my chest really hurts",
+        "hold on a minute my legs have gone numb",
+        "sorry my back is killing me and i can't feel my feet",
+    ],
+)
+def test_an_interruption_then_a_symptom_reaches_the_answerer(nlu, text):
+    # "hang on" alone pauses; what follows it must still reach the red-flag check.
+    heard = nlu.understand(text)
+    assert heard.intent == "StatementIntent", heard.explain
+
+
+def test_a_long_statement_fitting_a_carrier_is_not_read_as_a_routine_command(nlu):
+    # A story of an accident with a question about stretches: free text, so the red-flag check hears it.
+    heard = nlu.understand("got knocked off my bike on the way to work yesterday which back stretches should i be doing")
+    assert heard.intent in ("StatementIntent", "QuestionIntent"), heard.explain
