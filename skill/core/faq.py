@@ -77,6 +77,8 @@ STORY_UNKNOWN_WEIGHT = 2.0
 (a middling word's weight), not MAX_WORD_WEIGHT: in a long question such words are mostly the story
 around it ("hairdresser", "spreadsheets", "wedding"), while in a short one they are its topic
 ("acne", "snoring")."""
+REQUEST_OPENERS = frozenset("can could would will you please just alexa hey ok okay so i want need".split())
+"""Words that may come before a request's opening ("can you please book me ...")."""
 MAX_QUESTION_CHARS = 300
 """Longer input is cut: nobody asks a spoken question this long, and matching stays fast."""
 
@@ -223,6 +225,10 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """Patterns, written like red-flag keywords: a question containing one gets this entry's answer
     whatever else it resembles, so a caution ("can she use a massage ball, she's pregnant") is never
     lost to a how-to answer. Red flags still come first."""
+    requests: tuple[Text, ...] = ()
+    """Word-for-word openings of a request to do something ("book me", "order me", "set a timer"):
+    text that starts with one (after "can you", "please" and the like, or after "and") gets this
+    entry's answer whatever else it resembles. Red flags still come first."""
     answer: Text
     more: Text | None = None
     routines: tuple[str, ...] = ()
@@ -418,6 +424,7 @@ class Matcher:
             key=lambda item: -sum(len(group) for group in item[0]),
         )
         self._precedence = [(_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when]
+        self._requests = [(tuple(words(r)), entry) for entry in entries for r in entry.requests]
         self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
@@ -437,6 +444,7 @@ class Matcher:
              and all(_found(group, tokens) for group in pattern)),
             None,
         )
+        first = first or self._request(question or "")
         if first is not None:
             return Match(first, 100.0, urgent, f"'{' '.join(tokens)}' has a pattern {first.id} answers first")
         if not tokens:
@@ -481,6 +489,17 @@ class Matcher:
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
         return Match(entry, min(score, 100.0), urgent, why)
+
+    def _request(self, question: str) -> Entry | None:
+        """The entry whose request opening the text starts with, or has after "and"."""
+        said = words(question)
+        while said and said[0] in REQUEST_OPENERS:
+            said = said[1:]
+        starts = [0, *(i + 1 for i, w in enumerate(said) if w == "and")]
+        return next(
+            (entry for opening, entry in self._requests for at in starts if tuple(said[at : at + len(opening)]) == opening),
+            None,
+        )
 
     def _contained(self, present: set[str], index: int) -> tuple[float, float, bool]:
         """How much of the entry's most fully held phrasing the question holds: the weighted share,

@@ -257,8 +257,9 @@ def test_held_out_phrasings_reach_the_right_entry(matcher: Matcher, by_id: dict[
 @pytest.mark.parametrize("question", HOLDOUT["out_of_scope"])
 def test_out_of_scope_questions_are_declined(matcher: Matcher, question: str) -> None:
     match = matcher.match(question)
-    assert match.entry is None and match.urgent is None, match.why
-    assert match.score < THRESHOLD
+    # Declined: no answer, or an entry that politely refuses (declines: true).
+    assert (match.entry is None or match.entry.declines) and match.urgent is None, match.why
+    assert match.entry is not None or match.score < THRESHOLD
 
 
 def test_every_red_flag_phrasing_raises_the_alarm(matcher: Matcher, entries: tuple[Entry, ...]) -> None:
@@ -429,3 +430,36 @@ def test_long_questions_about_something_else_are_still_declined(matcher: Matcher
     match = matcher.match(question)
     assert match.entry is None or match.entry.declines, match.why
     assert match.urgent is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "book me a sports massage near me for saturday my back is stiff",
+        "find a physio near me and book them for monday",
+        "please order me a spiky ball from the shop",
+        "remind me to do my neck stretches after lunch",
+    ],
+)
+def test_requests_to_do_something_are_declined(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.declines and match.entry.id == "cannot-do-tasks", match.why
+    assert match.urgent is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Alexa drops "should i", so only openings with the person as object count as requests.
+        ("set a reminder to stretch every hour", "stretch-break-frequency"),
+        ("book a deep tissue massage or a swedish one", "deep-tissue-massage"),
+    ],
+)
+def test_questions_that_start_like_requests_are_answered(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id != "cannot-do-tasks", match.why
+
+
+def test_a_red_flag_in_a_request_still_raises_the_alarm(matcher: Matcher) -> None:
+    match = matcher.match("book me a massage i fell off a ladder and my back hurts")
+    assert match.urgent is not None and match.urgent.id == "red-flag-fall-or-accident"
