@@ -52,7 +52,9 @@ FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
 FUZZY_WORD = 75
-"""Least rapidfuzz ratio for each word of such a span against the value's word in its place."""
+"""Least rapidfuzz ratio for each word of such a span against the value's word in its place..."""
+SHORT_WORD = 3
+"""...where words of this many letters or fewer must match exactly."""
 MAX_SPAN = 8
 UNRESOLVED_WORDS = 5
 """Most words taken as a value the model does not know ("start a routine for my numb legs")."""
@@ -189,10 +191,19 @@ class Gazetteer:
                     if hit is None:
                         continue
                     key = keys[hit[0]]
-                    if all(fuzz.ratio(a, b) >= FUZZY_WORD for a, b in zip(said, key, strict=True)):
+                    if all(_near_word(a, b) for a, b in zip(said, key, strict=True)):
                         value = entries[key]
                         near.append(Span(start, start + size, kind, value[0], value[1], False, size))
         return near
+
+
+def _near_word(said: str, value: str) -> bool:
+    """Whether a word said is the value's word said slightly differently. Short words must be the
+    same: one letter is most of them, so "on" is not "one" nor "my" "me" ("the roller on my mid
+    back" is no "roller one")."""
+    if said == value:
+        return True
+    return min(len(said), len(value)) > SHORT_WORD and fuzz.ratio(said, value) >= FUZZY_WORD
 
 
 def _durations(words: list[str]) -> list[tuple[int, int, str]]:

@@ -68,3 +68,18 @@ def test_two_classes_get_a_margin_each(monkeypatch):
     assert classes == ["other", "start"]
     margins = matrix @ coef.T + intercept
     assert [classes[i] for i in np.argmax(margins, axis=1)] == list(labels)
+
+
+def test_short_words_are_never_near_misses_of_a_value():
+    from skill.simulator.nlu import understander
+
+    classifier = understander("en-US").classifier
+    words = "put the roller on my lower back".split()
+    spans = classifier.gazetteer.spans(words)
+    # "roller on" is not the routine "roller one": "on" and "one" differ in most of their letters.
+    assert all(s.kind != "ROUTINE" for s in spans), spans
+    kinds = {s.kind: s.id for s in spans}
+    assert kinds.get("EQUIPMENT") == "foam_roller"
+    # A longer word said slightly differently still counts.
+    near = classifier.gazetteer.spans("the shoulder blade squeeze".split())
+    assert any(s.kind == "ROUTINE" and not s.exact for s in near), near
