@@ -229,3 +229,17 @@ def test_a_long_statement_fitting_a_carrier_is_not_read_as_a_routine_command(nlu
     # A story of an accident with a question about stretches: free text, so the red-flag check hears it.
     heard = nlu.understand("got knocked off my bike on the way to work yesterday which back stretches should i be doing")
     assert heard.intent in ("StatementIntent", "QuestionIntent"), heard.explain
+
+
+@pytest.mark.parametrize(
+    ("text", "routine"),
+    [
+        ("would you be so kind as to start the morning wake up for me", "morning-back-wake-up"),
+        ("i was wondering if you could start the spine decompression stretches", "spine-decompression"),
+        ("i'd be ever so grateful if you could put on the desk break", "desk-break"),
+    ],
+)
+def test_politeness_formulas_do_not_decide_the_intent(nlu, text, routine):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent", heard.explain
+    assert heard.slots["routine"].id == routine
