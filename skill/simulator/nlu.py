@@ -201,6 +201,13 @@ class Understander:
         if not words:
             return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
         guess = self.classifier.guess(" ".join(self._without_discourse(words)))
+        corrected = self.classifier._after_correction(words)
+        if corrected != words:
+            # "no wait, actually yes": a command said after a self-correction is what is meant. Free
+            # text keeps every word, so a symptom told before the correction still reaches the skill.
+            second = self.classifier.guess(" ".join(self._without_discourse(corrected)))
+            if second.confident and second.intent not in FREE_TEXT:
+                guess = second
         rival = self._close_exact(ranked, guess)
         if rival is not None:
             return Understanding("IntentRequest", rival.intent, rival.slots, rival.sample, rival.score,

@@ -243,3 +243,18 @@ def test_politeness_formulas_do_not_decide_the_intent(nlu, text, routine):
     heard = nlu.understand(text)
     assert heard.intent == "StartRoutineIntent", heard.explain
     assert heard.slots["routine"].id == routine
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("no wait actually yes", "AMAZON.YesIntent"),
+        ("pause no sorry i mean keep going", "KeepGoingIntent"),
+        ("i fell off a ladder no wait a chair and my back hurts", "StatementIntent"),
+    ],
+)
+def test_a_command_after_a_self_correction_is_what_is_meant(nlu, text, intent):
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain
+    if intent == "StatementIntent":  # free text keeps what came before the correction
+        assert "fell" in heard.slots["statement"].value
