@@ -299,7 +299,8 @@ _DOMAIN = frozenset(
     stiffness tight tightness tense tension spasm spasms strain strained pulled injury trigger
     shiatsu swedish stone stones tissue ball tennis lacrosse gun theragun percussion ice heat
     heating warm cold mattress pillow sleep slouch slouching desk chiropractor physiotherapy
-    physical therapy blade blades hip hips""".split()
+    physical therapy blade blades hip hips head headache headaches tool tools flexible flexibility crack
+    cracking bend bending lift lifting laptop sitting standing warmup""".split()
 )
 
 
@@ -506,7 +507,7 @@ class Matcher:
         the weight held, and whether a held word is about this skill's domain."""
         best = (0.0, 0.0, False)
         for words in self._phrasing_words[self._starts[index] : self._ends[index]]:
-            if not words:
+            if len(words) < 2:  # one word held ("flexible") says little of what is asked
                 continue
             held = words & present
             weight = sum(self._weight.get(t, self._unknown_weight) for t in held)

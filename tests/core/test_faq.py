@@ -463,3 +463,9 @@ def test_questions_that_start_like_requests_are_answered(matcher: Matcher, quest
 def test_a_red_flag_in_a_request_still_raises_the_alarm(matcher: Matcher) -> None:
     match = matcher.match("book me a massage i fell off a ladder and my back hurts")
     assert match.urgent is not None and match.urgent.id == "red-flag-fall-or-accident"
+
+
+def test_one_word_of_an_entry_does_not_carry_a_long_question(matcher: Matcher) -> None:
+    # "flexible" is all of the flexibility entry's topic, but a question holding it is not about it.
+    match = matcher.match("how flexible are the payment plans for the gym near me")
+    assert match.entry is None, match.why
