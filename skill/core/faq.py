@@ -226,9 +226,10 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     whatever else it resembles, so a caution ("can she use a massage ball, she's pregnant") is never
     lost to a how-to answer. Red flags still come first."""
     requests: tuple[Text, ...] = ()
-    """Word-for-word openings of a request to do something ("book me", "order me", "set a timer"):
-    text that starts with one (after "can you", "please" and the like, or after "and") gets this
-    entry's answer whatever else it resembles. Red flags still come first."""
+    """Word-for-word openings of a request to do something ("book me", "order me"): text that starts
+    with one (after "can you", "please" and the like, or after "and") gets this entry's answer
+    whatever else it resembles, and an entry with requests is reached only through them, never by
+    resemblance. Red flags still come first."""
     answer: Text
     more: Text | None = None
     routines: tuple[str, ...] = ()
@@ -417,6 +418,9 @@ class Matcher:
             t: min(math.log(1 + (count - n + 0.5) / (n + 0.5)), MAX_WORD_WEIGHT) for t, n in frequency.items()
         }
         self._red = np.asarray([entry.red_flag for entry in entries], dtype=bool)
+        # Entries with request openings are reached only through them, never by resemblance:
+        # "i booked a massage and i'm sore" is no request to book one.
+        self._by_request_only = np.asarray([bool(entry.requests) for entry in entries], dtype=bool)
         self._index = {entry.id: index for index, entry in enumerate(entries)}
 
         # Red-flag phrases (see _alarm), most specific first.
@@ -456,7 +460,7 @@ class Matcher:
             return Match(None, 0.0, urgent, f"no known words in '{query}'")
         # Red-flag entries are reached only through their own keywords, never by resemblance:
         # "my legs feel tight" is not "my legs feel numb".
-        barred = self._red.copy()
+        barred = self._red | self._by_request_only
         for alert in alerts:
             barred[self._index[alert.id]] = False
         lexical = np.where(barred, 0.0, self._term_scores[[self._term_ids[t] for t in known]].sum(axis=0))

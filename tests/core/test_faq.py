@@ -469,3 +469,8 @@ def test_one_word_of_an_entry_does_not_carry_a_long_question(matcher: Matcher) -
     # "flexible" is all of the flexibility entry's topic, but a question holding it is not about it.
     match = matcher.match("how flexible are the payment plans for the gym near me")
     assert match.entry is None, match.why
+
+
+def test_a_refusal_reached_by_requests_is_never_reached_by_resemblance(matcher: Matcher) -> None:
+    match = matcher.match("booked a massage with a new therapist last week and now my back is tender why is that")
+    assert match.entry is None or match.entry.id != "cannot-do-tasks", match.why
