@@ -11,7 +11,7 @@ Like snips-nlu's probabilistic parser, and as a stand-in for Alexa's own statist
   training and when understanding, so the classifier learns carrier words, not values.
 * Features are TF-IDF word 1-2-grams of that text and character 3-4-grams of the raw words,
   computed here (see `Features`); the classifier is a linear SVM per intent against the rest
-  (scikit-learn's liblinear, the intents shared between two threads; training takes well under a
+  (scikit-learn's liblinear; training takes well under a
   second, a logistic regression several), and a softmax over its margins sets the confidence.
 * Slots are found by longest match of values and synonyms (rapidfuzz for near misses, word by
   word), the duration parser, and, for AMAZON.SearchQuery, the words after the longest carrier
@@ -77,8 +77,10 @@ SVM_C = 1.0
 SVM_TOLERANCE = 0.1
 """liblinear's stopping tolerance. Its default (0.0001) spends most of the training polishing
 weights that rank every training text and every development phrasing the same way."""
-TRAINING_THREADS = 2
-"""Threads that train the per-class SVMs side by side (see _one_vs_rest)."""
+TRAINING_THREADS = 1
+"""Threads that train the per-class SVMs side by side (see _one_vs_rest). One: liblinear draws its
+coordinate order from one random generator for the whole process, so shares trained side by side
+draw in a different order each run and the classifier would differ from run to run."""
 """The linear SVM's regularisation (scikit-learn's C)."""
 TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
@@ -390,7 +392,9 @@ class Classifier:
                 # A routine named outright already says where and with what: "the foam roller one
                 # for my upper back" is that routine, not also an area and a piece of equipment.
                 spans = [s for s in spans if s.kind not in SUBSUMED]
-            for span in spans:
+            # Of two values for one slot the longer name wins: in "i just got back from a run,
+            # something for the whole body" the area is the whole body, not "back".
+            for span in sorted(spans, key=lambda s: (-s.size, s.start)):
                 name = by_kind[span.kind]
                 if name not in slots:
                     said = " ".join(words[offset + span.start : offset + span.end])

@@ -258,3 +258,9 @@ def test_a_command_after_a_self_correction_is_what_is_meant(nlu, text, intent):
     assert heard.intent == intent, heard.explain
     if intent == "StatementIntent":  # free text keeps what came before the correction
         assert "fell" in heard.slots["statement"].value
+
+
+def test_of_two_values_for_one_slot_the_longer_name_wins(nlu):
+    heard = nlu.understand("i just got back from the gym, something for my whole body please")
+    assert heard.intent == "StartRoutineIntent", heard.explain
+    assert heard.slots["area"].id == "full_body"

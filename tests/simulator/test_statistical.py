@@ -83,3 +83,13 @@ def test_short_words_are_never_near_misses_of_a_value():
     # A longer word said slightly differently still counts.
     near = classifier.gazetteer.spans("the shoulder blade squeeze".split())
     assert any(s.kind == "ROUTINE" and not s.exact for s in near), near
+
+
+def test_training_gives_the_same_classifier_every_time():
+    pytest.importorskip("sklearn.svm")
+    labels = np.asarray(["start", "start", "question", "question", "pause", "pause", "resume", "resume"])
+    _, matrix = Features.fit(TEXTS)
+    first = _one_vs_rest(matrix, labels)
+    for _ in range(3):
+        again = _one_vs_rest(matrix, labels)
+        assert np.array_equal(again[1], first[1]) and np.array_equal(again[2], first[2])
