@@ -77,10 +77,6 @@ SVM_C = 1.0
 SVM_TOLERANCE = 0.1
 """liblinear's stopping tolerance. Its default (0.0001) spends most of the training polishing
 weights that rank every training text and every development phrasing the same way."""
-TRAINING_THREADS = 1
-"""Threads that train the per-class SVMs side by side (see _one_vs_rest). One: liblinear draws its
-coordinate order from one random generator for the whole process, so shares trained side by side
-draw in a different order each run and the classifier would differ from run to run."""
 """The linear SVM's regularisation (scikit-learn's C)."""
 TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
@@ -455,33 +451,19 @@ class Classifier:
 
 
 def _one_vs_rest(features: Any, labels: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """A linear SVM per class against the rest, as LinearSVC trains them, in TRAINING_THREADS threads.
+    """The classes, and a linear SVM's weights and intercept per class against the rest (one row
+    each, also when there are only two classes, where LinearSVC gives one margin).
 
-    Each thread trains one share of the classes against a single "rest" label that stands for all
-    the others. Class c against the rest is the same problem whichever other classes share its
-    thread, so the weights are LinearSVC's own (to its tolerance); liblinear lets go of the GIL
-    while it solves, so the shares train side by side.
+    Trained in one process thread: liblinear draws its coordinate order from one random generator
+    for the whole process, so SVMs trained side by side would differ from run to run.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from sklearn.svm import LinearSVC
 
-    classes = sorted({str(c) for c in labels})
-    shares = [classes[i::TRAINING_THREADS] for i in range(min(TRAINING_THREADS, len(classes)))]
-    rest = "\x00rest"
-
-    def train(share: list[str]) -> dict[str, tuple[np.ndarray, float]]:
-        targets = np.where(np.isin(labels, share), labels, rest)
-        svm = LinearSVC(C=SVM_C, tol=SVM_TOLERANCE, random_state=0).fit(features, targets)
-        found = [str(c) for c in svm.classes_]
-        if len(found) == 2:  # a binary SVM gives one margin, for found[1]; found[0]'s is its negative
-            both = {found[0]: (-svm.coef_[0], -float(svm.intercept_[0])), found[1]: (svm.coef_[0], float(svm.intercept_[0]))}
-            return {c: w for c, w in both.items() if c != rest}
-        return {c: (svm.coef_[i], float(svm.intercept_[i])) for i, c in enumerate(found) if c != rest}
-
-    with ThreadPoolExecutor(len(shares)) as pool:
-        weights = {c: w for found in pool.map(train, shares) for c, w in found.items()}
-    return classes, np.stack([weights[c][0] for c in classes]), np.asarray([weights[c][1] for c in classes])
+    svm = LinearSVC(C=SVM_C, tol=SVM_TOLERANCE, random_state=0).fit(features, labels)
+    classes = [str(c) for c in svm.classes_]
+    if len(classes) == 2:  # one margin, for classes[1]; classes[0]'s is its negative
+        return classes, np.stack([-svm.coef_[0], svm.coef_[0]]), np.asarray([-svm.intercept_[0], svm.intercept_[0]])
+    return classes, svm.coef_, svm.intercept_
 
 
 def _char_grams(word: str) -> list[str]:

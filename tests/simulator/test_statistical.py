@@ -1,4 +1,4 @@
-"""The statistical tier's own parts: hand-built TF-IDF features and the threaded one-vs-rest SVM."""
+"""The statistical tier's own parts: hand-built TF-IDF features and the one-vs-rest SVM."""
 
 from __future__ import annotations
 
@@ -45,12 +45,10 @@ def test_features_weigh_like_scikit_learns_tfidf():
     assert {int(c) for c in columns} <= {features.columns["w<s>"]}
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_one_vs_rest_in_threads_gives_linear_svcs_weights(monkeypatch, threads):
+def test_one_vs_rest_gives_linear_svcs_weights():
     svm = pytest.importorskip("sklearn.svm")
     labels = np.asarray(["start", "start", "question", "question", "pause", "pause", "resume", "resume"])
     _, matrix = Features.fit(TEXTS)
-    monkeypatch.setattr(statistical, "TRAINING_THREADS", threads)
     classes, coef, intercept = _one_vs_rest(matrix, labels)
     reference = svm.LinearSVC(C=statistical.SVM_C, tol=1e-8, max_iter=100000, random_state=0).fit(matrix, labels)
     assert classes == [str(c) for c in reference.classes_]
@@ -59,11 +57,10 @@ def test_one_vs_rest_in_threads_gives_linear_svcs_weights(monkeypatch, threads):
     assert list(np.argmax(matrix @ coef.T + intercept, axis=1)) == list(np.argmax(reference.decision_function(matrix), axis=1))
 
 
-def test_two_classes_get_a_margin_each(monkeypatch):
+def test_two_classes_get_a_margin_each():
     pytest.importorskip("sklearn.svm")
     labels = np.asarray(["start", "start", "other", "other", "other", "other", "other", "other"])
     _, matrix = Features.fit(TEXTS)
-    monkeypatch.setattr(statistical, "TRAINING_THREADS", 1)
     classes, coef, intercept = _one_vs_rest(matrix, labels)
     assert classes == ["other", "start"]
     margins = matrix @ coef.T + intercept
