@@ -125,6 +125,8 @@ class Gazetteer:
     longest: int = 1
     first_words: set[str] = field(default_factory=set)
     """Words a value can start with (articles aside): a span starting elsewhere is not looked up."""
+    keys: dict[tuple[str, ...], list[tuple[str, str, str]]] = field(default_factory=dict)
+    """Every table's keys together -> (type, id, name) for each type that has the key, in table order."""
 
     @classmethod
     def of(cls, types: list[dict[str, Any]], articles: frozenset[str]) -> Gazetteer:
@@ -140,6 +142,8 @@ class Gazetteer:
                         gazetteer.longest = max(gazetteer.longest, len(key))
                         gazetteer.first_words.add(key[0])
             gazetteer.table[slot_type["name"]] = entries
+            for key, (value_id, name) in entries.items():
+                gazetteer.keys.setdefault(key, []).append((slot_type["name"], value_id, name))
         return gazetteer
 
     def spans(self, words: list[str], kinds: set[str] | None = None, fuzzy: bool = True) -> list[Span]:
@@ -154,14 +158,11 @@ class Gazetteer:
             for size in range(min(len(kept), self.longest), 0, -1):
                 key = tuple(words[at] for at in kept[:size])
                 end = kept[size - 1] + 1
-                if key[-1].endswith("'s") and not any(key in entries for entries in self.table.values()):
+                if key[-1].endswith("'s") and key not in self.keys:
                     key = (*key[:-1], key[-1][:-2])  # "neck's gone stiff": the value is "neck"
-                for kind, entries in self.table.items():
-                    if kinds is not None and kind not in kinds:
-                        continue
-                    hit = entries.get(key)
-                    if hit is not None:
-                        found.append(Span(start, end, kind, hit[0], hit[1], True, len(key)))
+                for kind, value_id, name in self.keys.get(key, ()):
+                    if kinds is None or kind in kinds:
+                        found.append(Span(start, end, kind, value_id, name, True, len(key)))
         if fuzzy:
             found += self._near(words, kinds)
         chosen: list[Span] = []
