@@ -474,3 +474,19 @@ def test_one_word_of_an_entry_does_not_carry_a_long_question(matcher: Matcher) -
 def test_a_refusal_reached_by_requests_is_never_reached_by_resemblance(matcher: Matcher) -> None:
     match = matcher.match("booked a massage with a new therapist last week and now my back is tender why is that")
     assert match.entry is None or match.entry.id != "cannot-do-tasks", match.why
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "someone headbutted me at the pub and my neck is sore",
+        "i was tackled at football on sunday and my back hurts",
+        "i haven't been able to go for a poo properly since my back went",
+    ],
+)
+def test_blows_and_bowel_trouble_raise_the_alarm(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).urgent is not None
+
+
+def test_kicking_a_ball_is_no_accident(matcher: Matcher) -> None:
+    assert matcher.match("i kicked the ball really hard and my hip hurts").urgent is None
