@@ -301,7 +301,9 @@ _DOMAIN = frozenset(
     shiatsu swedish stone stones tissue ball tennis lacrosse gun theragun percussion ice heat
     heating warm cold mattress pillow sleep slouch slouching desk chiropractor physiotherapy
     physical therapy blade blades hip hips head headache headaches tool tools flexible flexibility crack
-    cracking bend bending lift lifting laptop sitting standing warmup""".split()
+    cracking bend bending lift lifting laptop sitting standing warmup sciatica hot bottle bath shower
+    osteoporosis pregnant pregnancy yoga pilates hamstring hamstrings exercise exercises workout bruise
+    bruising dizzy decompression oil lotion wrap pad bounce bouncing""".split()
 )
 
 
@@ -493,6 +495,12 @@ class Matcher:
         ) and not (explained and similar[pick] >= EXPLAINED_SIMILARITY):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
+        if len(tokens) > COVERED_WORDS and not entry.declines and not any(
+            t in _DOMAIN and self._credit(t, best) == 1.0 for t in tokens
+        ):
+            # A long question whose explained words are all everyday ones ("every morning", "stop")
+            # is about something else: "my husband snores and I'm exhausted every morning".
+            return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why + ", no domain word explained")
         return Match(entry, min(score, 100.0), urgent, why)
 
     def _request(self, question: str) -> Entry | None:

@@ -490,3 +490,11 @@ def test_blows_and_bowel_trouble_raise_the_alarm(matcher: Matcher, question: str
 
 def test_kicking_a_ball_is_no_accident(matcher: Matcher) -> None:
     assert matcher.match("i kicked the ball really hard and my hip hurts").urgent is None
+
+
+def test_a_long_question_needs_a_domain_word_the_entry_explains(matcher: Matcher) -> None:
+    match = matcher.match("my husband snores so loud and i'm exhausted every morning how do i get him to stop")
+    assert match.entry is None, match.why
+    # A long question that does name the domain is still answered.
+    match = matcher.match("how hot should a hot water bottle be i don't want to burn myself like last winter")
+    assert match.entry is not None and match.entry.id == "heating-pad-safety", match.why
