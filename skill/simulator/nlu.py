@@ -25,6 +25,10 @@ FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
 EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
+FRAMED_WORDS = 4
+"""An exact question or statement sample with this many words of its own..."""
+FRAMED_DOUBT = 0.9
+"""...wins unless the statistical tier is at least this sure of another intent."""
 """Intents that carry what was said in a SearchQuery slot."""
 TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
@@ -82,6 +86,8 @@ class _Candidate:
     sample: str
     slots: dict[str, SlotValue]
     score: float
+    literal: int = 0
+    """Words of the sample said word for word (its slots aside)."""
 
 
 class Understander:
@@ -254,6 +260,10 @@ class Understander:
             group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
             if sum(guess.probabilities.get(i, 0.0) for i in group) + EXACT_EDGE >= guess.probability:
                 return candidate
+            if candidate.intent in FREE_TEXT and candidate.literal >= FRAMED_WORDS and guess.probability < FRAMED_DOUBT:
+                # Free text framed by a long carrier ("i ... what should i do", "is it normal that ...")
+                # is asked, whatever words inside it sound like a routine.
+                return candidate
         return None
 
     def _without_discourse(self, words: list[str]) -> list[str]:
@@ -394,7 +404,7 @@ class Understander:
                 slots[name] = SlotValue(text)
         if literal == 0 and not resolved_any:
             return None  # a bare slot that matched nothing known is not an understanding
-        return _Candidate(intent, sample, slots, score)
+        return _Candidate(intent, sample, slots, score, literal)
 
     def _bare(self, said: list[str]) -> list[str]:
         """The words without leading articles ("a 10 minute" to "10 minute")."""

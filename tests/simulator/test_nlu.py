@@ -264,3 +264,10 @@ def test_of_two_values_for_one_slot_the_longer_name_wins(nlu):
     heard = nlu.understand("i just got back from the gym, something for my whole body please")
     assert heard.intent == "StartRoutineIntent", heard.explain
     assert heard.slots["area"].id == "full_body"
+
+
+def test_free_text_framed_by_a_long_carrier_is_asked(nlu):
+    # "i ... what should i do" is a statement sample with a question after it: words inside it that
+    # sound like a routine ("the neck stretches") do not make it a request to start one.
+    heard = nlu.understand("i got a bit woozy doing the neck stretches what should i do")
+    assert heard.intent == "StatementIntent", heard.explain
