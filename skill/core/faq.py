@@ -29,7 +29,6 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-import bm25s
 import msgspec
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -59,6 +58,27 @@ ANSWER_WORD_CREDIT = 0.5
 """A question word found only in an entry's answer, not its phrasings, counts this much."""
 MAX_WORD_WEIGHT = 4.0
 """Cap on a word's weight (its BM25 idf) in that share; words no entry uses get the cap."""
+CONTAINED = 0.85
+"""A long question that tells a story around its question ("I'm a hairdresser, on my feet all day,
+how can I give myself a neck massage at the end of a shift") is also accepted when it holds at
+least this share of one of the entry's phrasings, each word weighted by how telling it is..."""
+CONTAINED_WEIGHT = 2.5
+"""...and the words it holds weigh at least this much (two words that several entries share will do), one a
+word about backs, necks, massage or stretching."""
+EXPLAINED = 0.5
+"""A question of at least EXPLAINED_WORDS topic words, at least this share of them (weighted)
+explained by the entry, one of them a word of this skill's domain, needs its phrasing similarity
+only to reach EXPLAINED_SIMILARITY: a long question is never very like a short phrasing letter by
+letter ("what height should my monitor be to stop my neck and back hurting")."""
+EXPLAINED_WORDS = 5
+EXPLAINED_SIMILARITY = 45.0
+STORY_UNKNOWN_WEIGHT = 2.0
+"""In a question longer than COVERED_WORDS topic words, a word no entry uses weighs at most this
+(a middling word's weight), not MAX_WORD_WEIGHT: in a long question such words are mostly the story
+around it ("hairdresser", "spreadsheets", "wedding"), while in a short one they are its topic
+("acne", "snoring")."""
+REQUEST_OPENERS = frozenset("can could would will you please just alexa hey ok okay so i want need".split())
+"""Words that may come before a request's opening ("can you please book me ...")."""
 MAX_QUESTION_CHARS = 300
 """Longer input is cut: nobody asks a spoken question this long, and matching stays fast."""
 
@@ -205,6 +225,11 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """Patterns, written like red-flag keywords: a question containing one gets this entry's answer
     whatever else it resembles, so a caution ("can she use a massage ball, she's pregnant") is never
     lost to a how-to answer. Red flags still come first."""
+    requests: tuple[Text, ...] = ()
+    """Word-for-word openings of a request to do something ("book me", "order me"): text that starts
+    with one (after "can you", "please" and the like, or after "and") gets this entry's answer
+    whatever else it resembles, and an entry with requests is reached only through them, never by
+    resemblance. Red flags still come first."""
     answer: Text
     more: Text | None = None
     routines: tuple[str, ...] = ()
@@ -275,7 +300,10 @@ _DOMAIN = frozenset(
     stiffness tight tightness tense tension spasm spasms strain strained pulled injury trigger
     shiatsu swedish stone stones tissue ball tennis lacrosse gun theragun percussion ice heat
     heating warm cold mattress pillow sleep slouch slouching desk chiropractor physiotherapy
-    physical therapy blade blades hip hips""".split()
+    physical therapy blade blades hip hips head headache headaches tool tools flexible flexibility crack
+    cracking bend bending lift lifting laptop sitting standing warmup sciatica hot bottle bath shower
+    osteoporosis pregnant pregnancy yoga pilates hamstring hamstrings exercise exercises workout bruise
+    bruising dizzy decompression oil lotion wrap pad bounce bouncing""".split()
 )
 
 
@@ -336,6 +364,8 @@ def _term_scores(corpus: list[list[str]]) -> tuple[dict[str, int], np.ndarray]:
     word; the FAQ is small enough to keep the table dense and add the rows in one call, which
     gives the same sums (float32, added in word order) several times faster.
     """
+    import bm25s  # here, not at the top: reading the entries alone (the simulator's training) needs none of it
+
     index = bm25s.BM25()
     index.index(corpus, show_progress=False)
     indptr, indices, data = (index.scores[key] for key in ("indptr", "indices", "data"))
@@ -361,11 +391,13 @@ class Matcher:
 
         # Phrasings for rapidfuzz, grouped by entry so a per-entry maximum is one numpy call.
         self._choices: list[str] = []
+        self._phrasing_words: list[frozenset[str]] = []
         starts: list[int] = []
         for entry in entries:
             starts.append(len(self._choices))
             for phrase in dict.fromkeys((*entry.questions, entry.topic)):
                 self._choices.append(" ".join(norm(phrase)))
+                self._phrasing_words.append(frozenset(norm(phrase)))
         self._starts = starts
         self._ends = [*starts[1:], len(self._choices)]
 
@@ -388,6 +420,9 @@ class Matcher:
             t: min(math.log(1 + (count - n + 0.5) / (n + 0.5)), MAX_WORD_WEIGHT) for t, n in frequency.items()
         }
         self._red = np.asarray([entry.red_flag for entry in entries], dtype=bool)
+        # Entries with request openings are reached only through them, never by resemblance:
+        # "i booked a massage and i'm sore" is no request to book one.
+        self._by_request_only = np.asarray([bool(entry.requests) for entry in entries], dtype=bool)
         self._index = {entry.id: index for index, entry in enumerate(entries)}
 
         # Red-flag phrases (see _alarm), most specific first.
@@ -396,6 +431,7 @@ class Matcher:
             key=lambda item: -sum(len(group) for group in item[0]),
         )
         self._precedence = [(_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when]
+        self._requests = [(tuple(words(r)), entry) for entry in entries for r in entry.requests]
         self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
@@ -415,6 +451,7 @@ class Matcher:
              and all(_found(group, tokens) for group in pattern)),
             None,
         )
+        first = first or self._request(question or "")
         if first is not None:
             return Match(first, 100.0, urgent, f"'{' '.join(tokens)}' has a pattern {first.id} answers first")
         if not tokens:
@@ -425,7 +462,7 @@ class Matcher:
             return Match(None, 0.0, urgent, f"no known words in '{query}'")
         # Red-flag entries are reached only through their own keywords, never by resemblance:
         # "my legs feel tight" is not "my legs feel numb".
-        barred = self._red.copy()
+        barred = self._red | self._by_request_only
         for alert in alerts:
             barred[self._index[alert.id]] = False
         lexical = np.where(barred, 0.0, self._term_scores[[self._term_ids[t] for t in known]].sum(axis=0))
@@ -441,16 +478,56 @@ class Matcher:
         best = int(candidates[pick])
         entry = self.entries[best]
         score = float(rank[pick])
-        weights = [self._weight.get(t, self._unknown_weight) for t in tokens]
+        unknown = self._unknown_weight if len(tokens) <= COVERED_WORDS else min(self._unknown_weight, STORY_UNKNOWN_WEIGHT)
+        weights = [self._weight.get(t, unknown) for t in tokens]
         covered = sum(w * self._credit(t, best) for t, w in zip(tokens, weights, strict=False)) / sum(weights)
         why = (
             f"'{query}' ~ {entry.id} (rank {score:.0f}, similarity {similar[pick]:.0f}, "
             f"bm25 {lexical[best]:.1f}, covered {covered:.0%})"
         )
-        if not self._accept(score, float(similar[pick]), covered, len(tokens)):
+        contained = self._contained(present, best)
+        why += f", holds {contained[0]:.0%} of a phrasing ({contained[1]:.1f})"
+        explained = covered >= EXPLAINED and len(tokens) >= EXPLAINED_WORDS and any(
+            t in _DOMAIN and self._credit(t, best) == 1.0 for t in tokens
+        )
+        if not self._accept(score, float(similar[pick]), covered, len(tokens)) and not (
+            contained[0] >= CONTAINED and contained[1] >= CONTAINED_WEIGHT and contained[2]
+        ) and not (explained and similar[pick] >= EXPLAINED_SIMILARITY):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
+        if len(tokens) > COVERED_WORDS and not entry.declines and not any(
+            t in _DOMAIN and self._credit(t, best) == 1.0 for t in tokens
+        ):
+            # A long question whose explained words are all everyday ones ("every morning", "stop")
+            # is about something else: "my husband snores and I'm exhausted every morning".
+            return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why + ", no domain word explained")
         return Match(entry, min(score, 100.0), urgent, why)
+
+    def _request(self, question: str) -> Entry | None:
+        """The entry whose request opening the text starts with, or has after "and"."""
+        said = words(question)
+        while said and said[0] in REQUEST_OPENERS:
+            said = said[1:]
+        starts = [0, *(i + 1 for i, w in enumerate(said) if w == "and")]
+        return next(
+            (entry for opening, entry in self._requests for at in starts if tuple(said[at : at + len(opening)]) == opening),
+            None,
+        )
+
+    def _contained(self, present: set[str], index: int) -> tuple[float, float, bool]:
+        """How much of the entry's most fully held phrasing the question holds: the weighted share,
+        the weight held, and whether a held word is about this skill's domain."""
+        best = (0.0, 0.0, False)
+        for words in self._phrasing_words[self._starts[index] : self._ends[index]]:
+            if len(words) < 2:  # one word held ("flexible") says little of what is asked
+                continue
+            held = words & present
+            weight = sum(self._weight.get(t, self._unknown_weight) for t in held)
+            total = sum(self._weight.get(t, self._unknown_weight) for t in words)
+            share = weight / total
+            if (share, weight) > best[:2]:
+                best = (share, weight, any(t in _DOMAIN for t in held))
+        return best
 
     def _credit(self, token: str, index: int) -> float:
         """How far a question word is explained by an entry: fully by its phrasings, topic or

@@ -25,6 +25,10 @@ FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
 EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
+FRAMED_WORDS = 4
+"""An exact question or statement sample with this many words of its own..."""
+FRAMED_DOUBT = 0.9
+"""...wins unless the statistical tier is at least this sure of another intent."""
 """Intents that carry what was said in a SearchQuery slot."""
 TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
@@ -82,6 +86,8 @@ class _Candidate:
     sample: str
     slots: dict[str, SlotValue]
     score: float
+    literal: int = 0
+    """Words of the sample said word for word (its slots aside)."""
 
 
 class Understander:
@@ -201,6 +207,13 @@ class Understander:
         if not words:
             return Understanding("IntentRequest", FALLBACK, explain=("nothing said",), tier="fallback")
         guess = self.classifier.guess(" ".join(self._without_discourse(words)))
+        corrected = self.classifier._after_correction(words)
+        if corrected != words:
+            # "no wait, actually yes": a command said after a self-correction is what is meant. Free
+            # text keeps every word, so a symptom told before the correction still reaches the skill.
+            second = self.classifier.guess(" ".join(self._without_discourse(corrected)))
+            if second.confident and second.intent not in FREE_TEXT:
+                guess = second
         rival = self._close_exact(ranked, guess)
         if rival is not None:
             return Understanding("IntentRequest", rival.intent, rival.slots, rival.sample, rival.score,
@@ -241,7 +254,15 @@ class Understander:
         for candidate in ranked:
             if candidate.intent == guess.intent:
                 return None
-            if guess.probabilities.get(candidate.intent, 0.0) + EXACT_EDGE >= guess.probability:
+            # Free-text intents answer alike, so their confidence counts together, as in the
+            # statistical tier's own fallback test: "got rear ended last week, which neck stretches
+            # should i be doing" fits "got {statement}" and is a question or a statement.
+            group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
+            if sum(guess.probabilities.get(i, 0.0) for i in group) + EXACT_EDGE >= guess.probability:
+                return candidate
+            if candidate.intent in FREE_TEXT and candidate.literal >= FRAMED_WORDS and guess.probability < FRAMED_DOUBT:
+                # Free text framed by a long carrier ("i ... what should i do", "is it normal that ...")
+                # is asked, whatever words inside it sound like a routine.
                 return candidate
         return None
 
@@ -383,7 +404,7 @@ class Understander:
                 slots[name] = SlotValue(text)
         if literal == 0 and not resolved_any:
             return None  # a bare slot that matched nothing known is not an understanding
-        return _Candidate(intent, sample, slots, score)
+        return _Candidate(intent, sample, slots, score, literal)
 
     def _bare(self, said: list[str]) -> list[str]:
         """The words without leading articles ("a 10 minute" to "10 minute")."""

@@ -9,9 +9,10 @@ Like snips-nlu's probabilistic parser, and as a stand-in for Alexa's own statist
   explicit "none" class.
 * Before classifying, known slot values are replaced by their type ("start the ROUTINE"), in
   training and when understanding, so the classifier learns carrier words, not values.
-* Features are TF-IDF word 1-2-grams of that text and character 2-4-grams of the raw text; the
-  classifier is a linear SVM (scikit-learn; it trains in about a second here, a logistic
-  regression in several), and a softmax over its margins sets the confidence.
+* Features are TF-IDF word 1-2-grams of that text and character 3-4-grams of the raw words,
+  computed here (see `Features`); the classifier is a linear SVM per intent against the rest
+  (scikit-learn's liblinear; training takes well under a
+  second, a logistic regression several), and a softmax over its margins sets the confidence.
 * Slots are found by longest match of values and synonyms (rapidfuzz for near misses, word by
   word), the duration parser, and, for AMAZON.SearchQuery, the words after the longest carrier
   phrase of the intent's samples; after a self-correction only the later words count, and words
@@ -30,6 +31,7 @@ import os
 import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +52,9 @@ FUZZY_SPAN = 90
 """Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
 FUZZY_WORD = 75
-"""Least rapidfuzz ratio for each word of such a span against the value's word in its place."""
+"""Least rapidfuzz ratio for each word of such a span against the value's word in its place..."""
+SHORT_WORD = 3
+"""...where words of this many letters or fewer must match exactly."""
 MAX_SPAN = 8
 UNRESOLVED_WORDS = 5
 """Most words taken as a value the model does not know ("start a routine for my numb legs")."""
@@ -58,7 +62,21 @@ SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard..."""
 SLOTLESS_SIMILAR = 75
 """...and least rapidfuzz ratio to one of its samples that have no slot ("start that one")."""
+FREE_TEXT_FILLS = 2
+"""Training texts made from each sample with a free-text slot, each with other stand-in words..."""
+SLOT_FILLS = 1
+"""...and from each sample with custom or number slots. Values are replaced by their type before the
+word features see them, so more fillings only repeat the same word features: six and three cost
+twice the training time and understood the development sets no better."""
+CHAR_NGRAMS = (3, 4)
+"""Character n-gram lengths of the raw words. Two-letter grams doubled the SVM's work (most of a
+feature row) and added nothing the three- and four-letter ones did not say."""
+CHAR_MIN_DF = 2
 SVM_C = 1.0
+"""The linear SVM's regularisation (scikit-learn's C)."""
+SVM_TOLERANCE = 0.1
+"""liblinear's stopping tolerance. Its default (0.0001) spends most of the training polishing
+weights that rank every training text and every development phrasing the same way."""
 """The linear SVM's regularisation (scikit-learn's C)."""
 TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
@@ -107,6 +125,8 @@ class Gazetteer:
     longest: int = 1
     first_words: set[str] = field(default_factory=set)
     """Words a value can start with (articles aside): a span starting elsewhere is not looked up."""
+    keys: dict[tuple[str, ...], list[tuple[str, str, str]]] = field(default_factory=dict)
+    """Every table's keys together -> (type, id, name) for each type that has the key, in table order."""
 
     @classmethod
     def of(cls, types: list[dict[str, Any]], articles: frozenset[str]) -> Gazetteer:
@@ -122,6 +142,8 @@ class Gazetteer:
                         gazetteer.longest = max(gazetteer.longest, len(key))
                         gazetteer.first_words.add(key[0])
             gazetteer.table[slot_type["name"]] = entries
+            for key, (value_id, name) in entries.items():
+                gazetteer.keys.setdefault(key, []).append((slot_type["name"], value_id, name))
         return gazetteer
 
     def spans(self, words: list[str], kinds: set[str] | None = None, fuzzy: bool = True) -> list[Span]:
@@ -130,18 +152,17 @@ class Gazetteer:
         for start in range(len(words)):
             if words[start] not in self.first_words and words[start].removesuffix("'s") not in self.first_words:
                 continue
-            for end in range(min(len(words), start + MAX_SPAN), start, -1):
-                key = tuple(w for w in words[start:end] if w not in self.articles)
-                if not key or words[end - 1] in self.articles:
-                    continue
-                if key[-1].endswith("'s") and not any(key in entries for entries in self.table.values()):
+            # A value's key is its words without articles, so only spans ending on one of the next
+            # `longest` other words can match: longest first, as the selection below prefers.
+            kept = [at for at in range(start, min(len(words), start + MAX_SPAN)) if words[at] not in self.articles]
+            for size in range(min(len(kept), self.longest), 0, -1):
+                key = tuple(words[at] for at in kept[:size])
+                end = kept[size - 1] + 1
+                if key[-1].endswith("'s") and key not in self.keys:
                     key = (*key[:-1], key[-1][:-2])  # "neck's gone stiff": the value is "neck"
-                for kind, entries in self.table.items():
-                    if kinds is not None and kind not in kinds:
-                        continue
-                    hit = entries.get(key)
-                    if hit is not None:
-                        found.append(Span(start, end, kind, hit[0], hit[1], True, len(key)))
+                for kind, value_id, name in self.keys.get(key, ()):
+                    if kinds is None or kind in kinds:
+                        found.append(Span(start, end, kind, value_id, name, True, len(key)))
         if fuzzy:
             found += self._near(words, kinds)
         chosen: list[Span] = []
@@ -171,10 +192,19 @@ class Gazetteer:
                     if hit is None:
                         continue
                     key = keys[hit[0]]
-                    if all(fuzz.ratio(a, b) >= FUZZY_WORD for a, b in zip(said, key, strict=True)):
+                    if all(_near_word(a, b) for a, b in zip(said, key, strict=True)):
                         value = entries[key]
                         near.append(Span(start, start + size, kind, value[0], value[1], False, size))
         return near
+
+
+def _near_word(said: str, value: str) -> bool:
+    """Whether a word said is the value's word said slightly differently. Short words must be the
+    same: one letter is most of them, so "on" is not "one" nor "my" "me" ("the roller on my mid
+    back" is no "roller one")."""
+    if said == value:
+        return True
+    return min(len(said), len(value)) > SHORT_WORD and fuzz.ratio(said, value) >= FUZZY_WORD
 
 
 def _durations(words: list[str]) -> list[tuple[int, int, str]]:
@@ -246,10 +276,6 @@ class Classifier:
         return _SLOT.sub(value, sample)
 
     def _fit(self, free_text: dict[str, list[str]], learn: dict[str, list[str]]) -> None:
-        from scipy.sparse import hstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.svm import LinearSVC
-
         picks: dict[str, itertools.cycle] = {
             kind: itertools.cycle([" ".join(k) for k in sorted(entries)]) for kind, entries in self.gazetteer.table.items()
         }
@@ -265,22 +291,17 @@ class Classifier:
         for intent, samples in learn.items():
             kinds = self.slot_kinds.get(intent, {})
             for sample in samples:
-                fills = (6 if kinds.get(_SLOT.findall(sample)[0]) == "AMAZON.SearchQuery" else 3) if _SLOT.search(sample) else 1
+                fills = (FREE_TEXT_FILLS if kinds.get(_SLOT.findall(sample)[0]) == "AMAZON.SearchQuery" else SLOT_FILLS) if _SLOT.search(sample) else 1
                 for _ in range(fills):
                     texts.append(self.features_text(self._fill(sample, kinds, picks)))
                     labels.append(intent)
                     self.vocabulary.setdefault(intent, set()).update(texts[-1].split("\t")[1].split())
-        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^ ]+", sublinear_tf=True,
-                                     preprocessor=_delex, dtype=np.float32)
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2,
-                                     preprocessor=_raw, dtype=np.float32)
-        features = hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)]).tocsr()
-        svm = LinearSVC(C=SVM_C, random_state=0).fit(features, labels)
-        self.classes = [str(c) for c in svm.classes_]
+        self.features, features = Features.fit(texts)
+        self.classes, coef, intercept = _one_vs_rest(features, np.asarray(labels))
         # Kept as plain arrays: a prediction is then two transforms and one product, without the
         # per-call checks of a scikit-learn pipeline.
-        self.coef = svm.coef_.astype(np.float32).T
-        self.intercept = svm.intercept_.astype(np.float32)
+        self.coef = coef.astype(np.float32).T
+        self.intercept = intercept.astype(np.float32)
 
     def features_text(self, text: str) -> str:
         """'raw words<TAB>delexicalised words', the two views the features read."""
@@ -313,13 +334,9 @@ class Classifier:
     def guess(self, text: str) -> Guess:
         """The most likely intent with its slots, and whether it passes the fallback sensitivity."""
         features = self.features_text(text)
-        from scipy.sparse import hstack  # scikit-learn's dependency, loaded once the tier is trained
-
-        row = hstack([self.words.transform([features]), self.chars.transform([features])]).tocsr()
-        margins = (row @ self.coef)[0] + self.intercept
+        columns, values = self.features.row(features)
+        margins = values @ self.coef[columns] + self.intercept
         scores = [float(s) for s in np.ravel(margins)]
-        if len(self.classes) == 2:  # a binary SVM gives one margin, for the second class
-            scores = [-scores[0], scores[0]]
         # A linear SVM gives margins, not probabilities; a softmax over them ranks the same way
         # and gives a 0-to-1 confidence the fallback sensitivity can be set against.
         top_score = max(float(s) for s in scores)
@@ -376,7 +393,9 @@ class Classifier:
                 # A routine named outright already says where and with what: "the foam roller one
                 # for my upper back" is that routine, not also an area and a piece of equipment.
                 spans = [s for s in spans if s.kind not in SUBSUMED]
-            for span in spans:
+            # Of two values for one slot the longer name wins: in "i just got back from a run,
+            # something for the whole body" the area is the whole body, not "back".
+            for span in sorted(spans, key=lambda s: (-s.size, s.start)):
                 name = by_kind[span.kind]
                 if name not in slots:
                     said = " ".join(words[offset + span.start : offset + span.end])
@@ -436,12 +455,118 @@ class Classifier:
         return self.slot_kinds.get(intent, {}).get(slot, "AMAZON.SearchQuery")
 
 
-def _raw(text: str) -> str:
-    return text.split("\t")[0]
+def _one_vs_rest(features: Any, labels: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The classes, and a linear SVM's weights and intercept per class against the rest (one row
+    each, also when there are only two classes, where LinearSVC gives one margin).
+
+    Trained in one process thread: liblinear draws its coordinate order from one random generator
+    for the whole process, so SVMs trained side by side would differ from run to run.
+    """
+    from sklearn.svm import LinearSVC
+
+    svm = LinearSVC(C=SVM_C, tol=SVM_TOLERANCE, random_state=0).fit(features, labels)
+    classes = [str(c) for c in svm.classes_]
+    if len(classes) == 2:  # one margin, for classes[1]; classes[0]'s is its negative
+        return classes, np.stack([-svm.coef_[0], svm.coef_[0]]), np.asarray([-svm.intercept_[0], svm.intercept_[0]])
+    return classes, svm.coef_, svm.intercept_
 
 
-def _delex(text: str) -> str:
-    return text.split("\t")[-1]
+def _char_grams(word: str) -> list[str]:
+    """"c" and the character n-grams of a word padded with spaces (scikit-learn's "char_wb")."""
+    padded = f"c {word} "  # the view's mark, then the word between spaces
+    low, high = CHAR_NGRAMS
+    return ["c" + padded[i : i + n] for n in range(low, high + 1) for i in range(1, max(2, len(padded) - n + 1))]
+
+
+def _grams(text: str) -> list[str]:
+    """A features_text's features: "w" and the word 1- and 2-grams of the delexicalised words, then
+    the character grams of each raw word."""
+    raw, _, delex = text.partition("\t")
+    words = delex.split()
+    grams = ["w" + w for w in words]
+    grams += [f"w{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    for word in raw.split():
+        grams += _char_grams(word)
+    return grams
+
+
+@dataclass
+class Features:
+    """TF-IDF over the two views as scikit-learn's TfidfVectorizer computes it (sublinear term
+    frequency, smoothed idf, each view scaled to unit length), with one column numbering.
+
+    Built by hand because training pays for every pass over the texts: the grams are made once
+    (a word's character grams once for all the texts it is in), counting and weighting are array
+    operations over all texts at once, and a prediction is a lookup per gram instead of two
+    vectorizer calls with their input checks.
+    """
+
+    columns: dict[str, int]
+    """A gram ("w" or "c" first) -> its column; word grams come first."""
+    idf: np.ndarray
+    words: int
+    """Columns below this are word grams, the rest character grams."""
+
+    @classmethod
+    def fit(cls, texts: list[str]) -> tuple[Features, Any]:
+        """The features learned from the texts, and the texts' rows (a float64 sparse matrix, as
+        liblinear takes it). Character grams in fewer than CHAR_MIN_DF texts are left out."""
+        from scipy.sparse import csr_matrix
+
+        vocabulary: dict[str, int] = {}
+        by_word: dict[str, list[int]] = {}
+        flat: list[int] = []
+        sizes: list[int] = []
+        for text in texts:
+            raw, _, delex = text.partition("\t")
+            words = delex.split()
+            before = len(flat)
+            flat += [vocabulary.setdefault("w" + w, len(vocabulary)) for w in words]
+            flat += [vocabulary.setdefault(f"w{a} {b}", len(vocabulary)) for a, b in zip(words, words[1:], strict=False)]
+            for word in raw.split():
+                grams = by_word.get(word)
+                if grams is None:
+                    grams = by_word[word] = [vocabulary.setdefault(g, len(vocabulary)) for g in _char_grams(word)]
+                flat += grams
+            sizes.append(len(flat) - before)
+        size = len(vocabulary)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
+        keys, counts = np.unique(rows * size + np.asarray(flat, dtype=np.int64), return_counts=True)
+        rows, grams = np.divmod(keys, size)
+        df = np.bincount(grams, minlength=size)
+        names = list(vocabulary)
+        is_char = np.fromiter((name[0] == "c" for name in names), dtype=bool, count=size)
+        word_ids = np.flatnonzero(~is_char)
+        char_ids = np.flatnonzero(is_char & (df >= CHAR_MIN_DF))
+        column = np.full(size, -1, dtype=np.int64)
+        column[word_ids] = np.arange(len(word_ids))
+        column[char_ids] = len(word_ids) + np.arange(len(char_ids))
+        kept = np.concatenate([word_ids, char_ids])
+        idf = np.log((1 + len(texts)) / (1 + df[kept])) + 1
+        features = cls({names[i]: n for n, i in enumerate(kept.tolist())}, idf.astype(np.float32), len(word_ids))
+        keep = column[grams] >= 0
+        rows, columns, counts = rows[keep], column[grams][keep], counts[keep]
+        data = features._weigh(columns, counts, rows, len(texts))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+        matrix = csr_matrix((data, columns, indptr), shape=(len(texts), len(kept)))
+        matrix.sort_indices()
+        return features, matrix
+
+    def _weigh(self, columns: np.ndarray, counts: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
+        """Sublinear tf times idf, each row's word part and character part scaled to unit length."""
+        values = (1 + np.log(counts)) * self.idf[columns]
+        part = rows * 2 + (columns >= self.words)
+        norms = np.sqrt(np.bincount(part, weights=np.square(values), minlength=2 * size))
+        return values / np.where(norms > 0, norms, 1.0)[part]
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The columns and weights of one text's features (grams never seen in training are left out)."""
+        found = [(self.columns[g], n) for g, n in Counter(_grams(text)).items() if g in self.columns]
+        if not found:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+        pairs = np.asarray(found, dtype=np.float64)
+        columns = pairs[:, 0].astype(np.intp)
+        return columns, self._weigh(columns, pairs[:, 1], np.zeros(len(columns), dtype=np.intp), 1).astype(np.float32)
 
 
 Inputs = Callable[[], tuple[dict[str, list[str]], dict[str, list[str]]]]

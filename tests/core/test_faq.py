@@ -257,8 +257,9 @@ def test_held_out_phrasings_reach_the_right_entry(matcher: Matcher, by_id: dict[
 @pytest.mark.parametrize("question", HOLDOUT["out_of_scope"])
 def test_out_of_scope_questions_are_declined(matcher: Matcher, question: str) -> None:
     match = matcher.match(question)
-    assert match.entry is None and match.urgent is None, match.why
-    assert match.score < THRESHOLD
+    # Declined: no answer, or an entry that politely refuses (declines: true).
+    assert (match.entry is None or match.entry.declines) and match.urgent is None, match.why
+    assert match.entry is not None or match.score < THRESHOLD
 
 
 def test_every_red_flag_phrasing_raises_the_alarm(matcher: Matcher, entries: tuple[Entry, ...]) -> None:
@@ -389,3 +390,111 @@ def test_a_faq_file_needs_two_suggested_questions(tmp_path: Path) -> None:
 def test_a_caution_pattern_answers_whatever_else_the_question_resembles(matcher: Matcher) -> None:
     assert matcher.match("my wife is pregnant, can she use the tennis ball on her back").entry.id == "pregnancy"
     assert matcher.match("how do I use a tennis ball on a knot").entry.id == "tennis-ball-knot"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # A story first, then a question that holds one of the entry's phrasings.
+        ("i've been painting the fence all afternoon and my shoulders are knotted how do i use a tennis ball on a knot",
+         "tennis-ball-knot"),
+        ("my mum bought me a massage gun for my birthday and i have no idea how do i use a massage gun", "massage-gun-use"),
+        ("i teach yoga four times a week and my students ask me how long should you hold a stretch", "stretch-hold-time"),
+        ("i just got back from a ten hour flight and my neck is stiff which pillow is best for neck pain",
+         "pillow-for-neck-pain"),
+        # Words no entry uses weigh less in a long question: they are mostly its story.
+        ("we've got a new baby and i'm up every night rocking her what can i do for my upper back pain",
+         "relieve-upper-back-pain"),
+        # Self massage said reflexively (synonyms.yaml).
+        ("i'm a nurse doing twelve hour shifts on the ward how can i give myself a neck massage when i get home",
+         "massage-own-neck"),
+    ],
+)
+def test_long_chatty_questions_reach_their_entry(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+    assert match.urgent is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my dog keeps pulling on the lead and my shoulder aches how do i train him",
+        "my knee has been clicking for weeks when i go up stairs what is it",
+        "i've been on my feet all day at work and my ankles are swollen is that normal",
+        "my neck aches after long drives which car should i buy for comfort",
+        "i've been getting these headaches behind my eyes when i read do i need glasses",
+    ],
+)
+def test_long_questions_about_something_else_are_still_declined(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is None or match.entry.declines, match.why
+    assert match.urgent is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "book me a sports massage near me for saturday my back is stiff",
+        "find a physio near me and book them for monday",
+        "please order me a spiky ball from the shop",
+        "remind me to do my neck stretches after lunch",
+    ],
+)
+def test_requests_to_do_something_are_declined(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.declines and match.entry.id == "cannot-do-tasks", match.why
+    assert match.urgent is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Alexa drops "should i", so only openings with the person as object count as requests.
+        ("set a reminder to stretch every hour", "stretch-break-frequency"),
+        ("book a deep tissue massage or a swedish one", "deep-tissue-massage"),
+    ],
+)
+def test_questions_that_start_like_requests_are_answered(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id != "cannot-do-tasks", match.why
+
+
+def test_a_red_flag_in_a_request_still_raises_the_alarm(matcher: Matcher) -> None:
+    match = matcher.match("book me a massage i fell off a ladder and my back hurts")
+    assert match.urgent is not None and match.urgent.id == "red-flag-fall-or-accident"
+
+
+def test_one_word_of_an_entry_does_not_carry_a_long_question(matcher: Matcher) -> None:
+    # "flexible" is all of the flexibility entry's topic, but a question holding it is not about it.
+    match = matcher.match("how flexible are the payment plans for the gym near me")
+    assert match.entry is None, match.why
+
+
+def test_a_refusal_reached_by_requests_is_never_reached_by_resemblance(matcher: Matcher) -> None:
+    match = matcher.match("booked a massage with a new therapist last week and now my back is tender why is that")
+    assert match.entry is None or match.entry.id != "cannot-do-tasks", match.why
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "someone headbutted me at the pub and my neck is sore",
+        "i was tackled at football on sunday and my back hurts",
+        "i haven't been able to go for a poo properly since my back went",
+    ],
+)
+def test_blows_and_bowel_trouble_raise_the_alarm(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).urgent is not None
+
+
+def test_kicking_a_ball_is_no_accident(matcher: Matcher) -> None:
+    assert matcher.match("i kicked the ball really hard and my hip hurts").urgent is None
+
+
+def test_a_long_question_needs_a_domain_word_the_entry_explains(matcher: Matcher) -> None:
+    match = matcher.match("my husband snores so loud and i'm exhausted every morning how do i get him to stop")
+    assert match.entry is None, match.why
+    # A long question that does name the domain is still answered.
+    match = matcher.match("how hot should a hot water bottle be i don't want to burn myself like last winter")
+    assert match.entry is not None and match.entry.id == "heating-pad-safety", match.why

@@ -209,3 +209,65 @@ def test_matcher_is_built_from_the_model_alone():
     assert nlu.understand("stop").intent == "AMAZON.StopIntent"
     assert nlu.understand("start the desk break").intent == FALLBACK
     assert nlu.understand("open test skill").kind == "LaunchRequest"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hang on my chest really hurts",
+        "hold on a minute my legs have gone numb",
+        "sorry my back is killing me and i can't feel my feet",
+    ],
+)
+def test_an_interruption_then_a_symptom_reaches_the_answerer(nlu, text):
+    # "hang on" alone pauses; what follows it must still reach the red-flag check.
+    heard = nlu.understand(text)
+    assert heard.intent == "StatementIntent", heard.explain
+
+
+def test_a_long_statement_fitting_a_carrier_is_not_read_as_a_routine_command(nlu):
+    # A story of an accident with a question about stretches: free text, so the red-flag check hears it.
+    heard = nlu.understand("got knocked off my bike on the way to work yesterday which back stretches should i be doing")
+    assert heard.intent in ("StatementIntent", "QuestionIntent"), heard.explain
+
+
+@pytest.mark.parametrize(
+    ("text", "routine"),
+    [
+        ("would you be so kind as to start the morning wake up for me", "morning-back-wake-up"),
+        ("i was wondering if you could start the spine decompression stretches", "spine-decompression"),
+        ("i'd be ever so grateful if you could put on the desk break", "desk-break"),
+    ],
+)
+def test_politeness_formulas_do_not_decide_the_intent(nlu, text, routine):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent", heard.explain
+    assert heard.slots["routine"].id == routine
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("no wait actually yes", "AMAZON.YesIntent"),
+        ("pause no sorry i mean keep going", "KeepGoingIntent"),
+        ("i fell off a ladder no wait a chair and my back hurts", "StatementIntent"),
+    ],
+)
+def test_a_command_after_a_self_correction_is_what_is_meant(nlu, text, intent):
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain
+    if intent == "StatementIntent":  # free text keeps what came before the correction
+        assert "fell" in heard.slots["statement"].value
+
+
+def test_of_two_values_for_one_slot_the_longer_name_wins(nlu):
+    heard = nlu.understand("i just got back from the gym, something for my whole body please")
+    assert heard.intent == "StartRoutineIntent", heard.explain
+    assert heard.slots["area"].id == "full_body"
+
+
+def test_free_text_framed_by_a_long_carrier_is_asked(nlu):
+    # "i ... what should i do" is a statement sample with a question after it: words inside it that
+    # sound like a routine ("the neck stretches") do not make it a request to start one.
+    heard = nlu.understand("i got a bit woozy doing the neck stretches what should i do")
+    assert heard.intent == "StatementIntent", heard.explain

@@ -1,0 +1,92 @@
+"""The statistical tier's own parts: hand-built TF-IDF features and the one-vs-rest SVM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skill.simulator import statistical
+from skill.simulator.statistical import Features, _one_vs_rest
+
+TEXTS = [
+    "start the neck routine\t<s> start ROUTINE",
+    "start the neck routine for ten minutes\t<s> start ROUTINE for AMAZON.DURATION",
+    "how long should i foam roll\t<s> how long should i foam roll",
+    "is it ok to stretch every day\t<s> is it ok to stretch every day",
+    "pause\t<s> pause",
+    "pause it\t<s> pause it",
+    "resume\t<s> resume",
+    "carry on\t<s> carry on",
+]
+
+
+def test_features_weigh_like_scikit_learns_tfidf():
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    from scipy.sparse import hstack
+
+    words = sklearn_text.TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^ ]+",
+                                         sublinear_tf=True, preprocessor=lambda t: t.split("\t")[1])
+    chars = sklearn_text.TfidfVectorizer(analyzer="char_wb", ngram_range=statistical.CHAR_NGRAMS, sublinear_tf=True,
+                                         min_df=statistical.CHAR_MIN_DF, preprocessor=lambda t: t.split("\t")[0])
+    expected = hstack([words.fit_transform(TEXTS), chars.fit_transform(TEXTS)]).toarray()
+    names = ["w" + n for n in words.get_feature_names_out()] + ["c" + n for n in chars.get_feature_names_out()]
+    features, matrix = Features.fit(TEXTS)
+    assert sorted(features.columns) == sorted(names)
+    order = [features.columns[n] for n in names]
+    got = matrix.toarray()[:, order]
+    assert np.allclose(got, expected, atol=1e-6)
+    # One text's row, as a prediction reads it, is the same as its row in training.
+    columns, values = features.row(TEXTS[2])
+    row = np.zeros(len(features.idf))
+    row[columns] = values
+    assert np.allclose(row, matrix.toarray()[2], atol=1e-6)
+    # Grams never seen in training are left out.
+    columns, _ = features.row("zzz qqq\t<s> zzz qqq")
+    assert {int(c) for c in columns} <= {features.columns["w<s>"]}
+
+
+def test_one_vs_rest_gives_linear_svcs_weights():
+    svm = pytest.importorskip("sklearn.svm")
+    labels = np.asarray(["start", "start", "question", "question", "pause", "pause", "resume", "resume"])
+    _, matrix = Features.fit(TEXTS)
+    classes, coef, intercept = _one_vs_rest(matrix, labels)
+    reference = svm.LinearSVC(C=statistical.SVM_C, tol=1e-8, max_iter=100000, random_state=0).fit(matrix, labels)
+    assert classes == [str(c) for c in reference.classes_]
+    assert np.allclose(coef, reference.coef_, atol=0.05)
+    assert np.allclose(intercept, reference.intercept_, atol=0.05)
+    assert list(np.argmax(matrix @ coef.T + intercept, axis=1)) == list(np.argmax(reference.decision_function(matrix), axis=1))
+
+
+def test_two_classes_get_a_margin_each():
+    pytest.importorskip("sklearn.svm")
+    labels = np.asarray(["start", "start", "other", "other", "other", "other", "other", "other"])
+    _, matrix = Features.fit(TEXTS)
+    classes, coef, intercept = _one_vs_rest(matrix, labels)
+    assert classes == ["other", "start"]
+    margins = matrix @ coef.T + intercept
+    assert [classes[i] for i in np.argmax(margins, axis=1)] == list(labels)
+
+
+def test_short_words_are_never_near_misses_of_a_value():
+    from skill.simulator.nlu import understander
+
+    classifier = understander("en-US").classifier
+    words = "put the roller on my lower back".split()
+    spans = classifier.gazetteer.spans(words)
+    # "roller on" is not the routine "roller one": "on" and "one" differ in most of their letters.
+    assert all(s.kind != "ROUTINE" for s in spans), spans
+    kinds = {s.kind: s.id for s in spans}
+    assert kinds.get("EQUIPMENT") == "foam_roller"
+    # A longer word said slightly differently still counts.
+    near = classifier.gazetteer.spans("the shoulder blade squeeze".split())
+    assert any(s.kind == "ROUTINE" and not s.exact for s in near), near
+
+
+def test_training_gives_the_same_classifier_every_time():
+    pytest.importorskip("sklearn.svm")
+    labels = np.asarray(["start", "start", "question", "question", "pause", "pause", "resume", "resume"])
+    _, matrix = Features.fit(TEXTS)
+    first = _one_vs_rest(matrix, labels)
+    for _ in range(3):
+        again = _one_vs_rest(matrix, labels)
+        assert np.array_equal(again[1], first[1]) and np.array_equal(again[2], first[2])
