@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from skill.envelopes import Session
+from skill.simulator.envelopes import Session
 from skill.simulator.dialog import ScriptError, run
 from skill.simulator.driver import (
     Exchange,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from skill.core.faq import default_matcher
 from skill.core.phrases import Phrasebook
-from skill.envelopes import Session
+from skill.simulator.envelopes import Session
 from skill.simulator.driver import Exchange, Simulator, Transport, in_process
 from skill.simulator.nlu import understander
 

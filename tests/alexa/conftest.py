@@ -12,7 +12,7 @@ import pytest
 from ask_sdk_model import ResponseEnvelope
 
 from skill.alexa.builder import build_skill, invoke
-from skill.envelopes import Session, SlotValue
+from skill.simulator.envelopes import Session, SlotValue
 
 BREAK = re.compile(r'<break time="(\d+)ms"/>')
 TAG = re.compile(r"<[^>]+>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skill.envelopes import SlotValue
+from skill.simulator.envelopes import SlotValue
 from tests.alexa.conftest import Conversation, area, equipment, routine
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from skill.alexa.builder import build_skill
 from skill.core.phrases import Phrasebook
-from skill.envelopes import SlotValue
+from skill.simulator.envelopes import SlotValue
 from skill.storage import SqliteStore, StorageError
 from tests.alexa.conftest import Conversation, routine
 

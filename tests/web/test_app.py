@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from skill.alexa.builder import default_skill, invoke
-from skill.envelopes import Session
+from skill.simulator.envelopes import Session
 from skill.web import MAX_BODY_BYTES, create_app
 from skill.web.verifier import RequestVerifier
 from tests.web.certs import GOOD_URL, NOW, SKILL_ID, pki, sign, signed
