@@ -18,7 +18,7 @@ from skill.core.memory import Memory
 from skill.core.phrases import Voice
 from skill.core.player import Awaiting, Player, PlayerState, Reply
 from skill.core.routines import Area, Equipment, Library, Routine, step_key
-from skill.core.selection import Request, choose, parse_duration
+from skill.core.selection import Request, choose, duration_seconds
 from skill.core.suggested import suggested_questions
 from skill.core.timeline import Position
 from skill.storage.record import week_summary, weekly_streak
@@ -374,7 +374,7 @@ class Dialogue:
             routine=routine_id,
             area=Area(area_id) if area_id in Area.__members__.values() else None,
             equipment=Equipment(equipment_id) if equipment_id in Equipment.__members__.values() else None,
-            seconds=parse_duration(slots.get("duration", NOT_SAID)[0]),
+            seconds=duration_seconds(slots.get("duration", NOT_SAID)[0]),
         )
         if self.in_routine and routine_id is None and ordinal is None and request.seconds is None and not unknown:
             routine = self.library.get(state.routine or "")

@@ -8,35 +8,15 @@ from typing import Any
 import msgspec
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
+from skill.alexa.envelope import user_ids
+
 from .base import Store
 from .record import CURRENT_VERSION, MAX_FAVOURITES, MAX_SAFETY_HEARD, MemoryRecord, StorageError
 
 
 def user_id_from_envelope(request_envelope: Any) -> str:
-    """The Alexa user id: ``context.System.user.userId``, else ``session.user.userId``.
-    Accepts ask-sdk-model ``RequestEnvelope`` objects and plain JSON dicts."""
-
-    def dig(obj: Any, *names: str) -> Any:
-        for name in names:
-            if obj is None:
-                return None
-            if isinstance(obj, dict):
-                obj = obj.get(name)
-            else:
-                obj = getattr(obj, name, None)
-        return obj
-
-    if isinstance(request_envelope, dict):
-        candidates = (
-            dig(request_envelope, "context", "System", "user", "userId"),
-            dig(request_envelope, "session", "user", "userId"),
-        )
-    else:
-        candidates = (
-            dig(request_envelope, "context", "system", "user", "user_id"),
-            dig(request_envelope, "session", "user", "user_id"),
-        )
-    for candidate in candidates:
+    """The Alexa user id (``context.System.user.userId``, else ``session.user.userId``) from JSON or ask-sdk-model objects."""
+    for candidate in user_ids(request_envelope):
         if isinstance(candidate, str) and candidate:
             return candidate
     raise StorageError("the request carries no user id (context.System.user.userId)")
