@@ -12,9 +12,10 @@ from skill.cli.common import LOCALE_HELP, find_routine, library
 from skill.cli.simulator import add_commands
 from skill.core.dryrun import describe
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import Planner, PlanOptions, Verbosity, clamp_speech_rate
+from skill.core.planner import Planner, PlanOptions, clamp_speech_rate
 from skill.core.program import Program, fit
 from skill.core.routines import Library
+from skill.core.settings import PACE_MAX, PACE_MIN, SPEECH_RATE_MAX, SPEECH_RATE_MIN, Verbosity
 from skill.core.ssml import chunk, speak
 from skill.core.timeline import SpeechRate
 from skill.dependencies import MissingDependency
@@ -102,7 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> None:
     parser.add_argument("routine", nargs=None if routine_required else "?", help="routine id (see `backcoach list`)")
-    parser.add_argument("--pace", type=float, default=1.0, help="multiplier for holds and tempo (0.75 to 1.5)")
+    parser.add_argument("--pace", type=float, default=1.0, help=f"multiplier for holds and tempo ({PACE_MIN} to {PACE_MAX})")
     parser.add_argument("--verbosity", choices=[v.value for v in Verbosity], default="full")
     parser.add_argument("--minutes", type=float, help="fit the routine to about this many minutes")
     parser.add_argument("--seed", type=int, default=0, help="seed for the choice of phrasings")
@@ -110,7 +111,7 @@ def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> 
     parser.add_argument("--ssml", action="store_true", help="print the SSML responses instead of the dry run")
     parser.add_argument("--chimes", action="store_true", help="chimes at begin, switch sides and release")
     parser.add_argument(
-        "--speech-rate", type=float, default=1.0, help="how fast the coach talks (0.8 to 1.25), apart from the pace"
+        "--speech-rate", type=float, default=1.0, help=f"how fast the coach talks ({SPEECH_RATE_MIN} to {SPEECH_RATE_MAX}), apart from the pace"
     )
 
 
