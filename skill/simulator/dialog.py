@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 
 from skill.core.datafiles import read_yaml
-from skill.simulator.envelopes import Session
 from skill.simulator.driver import Exchange, Simulator, SimulatorError, Transport
+from skill.simulator.envelopes import Session
 
 
 class ScriptError(ValueError):
