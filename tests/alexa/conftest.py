@@ -13,6 +13,7 @@ from ask_sdk_model import ResponseEnvelope
 
 from skill.alexa.builder import build_skill, invoke
 from skill.core.limits import MAX_BREAK_MS, MAX_RESPONSE_BYTES, MAX_SSML_CHARS
+from skill.simulator.checks import check_response
 from skill.simulator.envelopes import Session, SlotValue
 
 BREAK = re.compile(r'<break time="(\d+)ms"/>')
@@ -68,6 +69,8 @@ def check_limits(raw: dict[str, Any]) -> None:
             ET.fromstring(speech["ssml"])
     if response.get("shouldEndSession") is False:
         assert response.get("reprompt"), "a response that keeps the session open must reprompt"
+    # ... and everything the simulator checks on every response (SSML tags, audio, prosody, ...).
+    assert not check_response(raw)
 
 
 SKILL = build_skill()
