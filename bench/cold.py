@@ -104,7 +104,7 @@ def import_costs(env: dict[str, str], top: int = 10) -> tuple[list[str], list[st
 
 def run(settings: Settings) -> Report:
     from bench.envelopes import conversation
-    from skill.envelopes import DEFAULT_APPLICATION
+    from skill.simulator.envelopes import DEFAULT_APPLICATION
 
     report = Report(NAME)
     runs = settings.pick(5, 15)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from skill.envelopes import DEFAULT_APPLICATION, Session, SlotValue
+from skill.simulator.envelopes import DEFAULT_APPLICATION, Session, SlotValue
 
 NECK = SlotValue("neck range of motion", "neck-range-of-motion", "ROUTINE")
 QUESTION = SlotValue("use ice or heat")

@@ -27,7 +27,7 @@ def texts() -> list[str]:
 
 def run(settings: Settings) -> Report:
     from skill import interaction_model as models
-    from skill.core.paths import load_yaml
+    from skill.core.datafiles import load_yaml
     from skill.simulator import nlu
     from skill.simulator.statistical import Classifier, cached
 

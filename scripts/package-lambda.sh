@@ -12,5 +12,5 @@ python -m pip install -q --disable-pip-version-check --target build/lambda \
 cp -r data build/lambda/data
 # Parsed copies of the data files: Lambda's file system is read-only, so the first request of a
 # cold start would otherwise parse YAML every time.
-python -c 'import pathlib, skill.core.paths as p; [p.load_yaml(f) for f in pathlib.Path("build/lambda/data").rglob("*.yaml")]'
+python -c 'import pathlib, skill.core.datafiles as p; [p.load_yaml(f) for f in pathlib.Path("build/lambda/data").rglob("*.yaml")]'
 echo "built build/lambda ($(du -sh build/lambda | cut -f1)); next: sam deploy --guided"

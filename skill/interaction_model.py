@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from skill.core.paths import DATA_DIR, read_yaml
+from skill.core.datafiles import DATA_DIR, read_yaml
 from skill.dependencies import MissingDependency
 from skill.core.routines import Library, load_library, step_key
 

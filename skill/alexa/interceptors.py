@@ -22,12 +22,13 @@ from skill.alexa.turn import (
     request_time,
     session_attributes,
 )
+from skill.core.limits import MAX_RESPONSE_BYTES
 from skill.core.memory import Memory
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import Verbosity, clamp_speech_rate
+from skill.core.planner import clamp_speech_rate
 from skill.core.player import Player, restore
 from skill.core.program import clamp_pace
-from skill.core.ssml import MAX_RESPONSE_BYTES
+from skill.core.settings import Verbosity
 
 if TYPE_CHECKING:
     from skill.core.faq import Matcher

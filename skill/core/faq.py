@@ -33,7 +33,7 @@ import msgspec
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from skill.core.paths import DATA_DIR, DataFileError, load_yaml
+from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
 from skill.core.schema import Slug, Text, describe_error, stripped
 
 MAX_ANSWER_WORDS = 45

@@ -6,7 +6,7 @@ import random
 from functools import cache
 from pathlib import Path
 
-from skill.core.paths import DATA_DIR, DataFileError, load_yaml
+from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
 
 LOCALES_DIR = DATA_DIR / "locales"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
-from enum import StrEnum
 
 import msgspec
 
 from skill.core.phrases import Voice
 from skill.core.program import Dose, Program
 from skill.core.routines import MOVE_SECONDS, Cue, Kind, Move, Routine, Step
+from skill.core.settings import SPEECH_RATE_MAX, SPEECH_RATE_MIN, Verbosity
 from skill.core.sounds import Chime, load_sounds
 from skill.core.timeline import Phase, Position, Segment, SegmentKind, SpeechRate, Timeline
 
@@ -20,18 +20,8 @@ LEAD_IN = 3.0
 RELEASE_BREATH = 2.0
 """Seconds of quiet after each release before anything else is said, at pace 1 (scaled by the pace)."""
 BREATH_EVERY = 20.0
-SPEECH_RATE_MIN, SPEECH_RATE_MAX = 0.8, 1.25
-"""How much slower or faster than normal the listener may ask the coach to talk."""
 PROSODY_MIN, PROSODY_MAX = 60, 130
 """Bounds of the rate the narration is spoken at, in percent, after the routine's own rate is applied."""
-
-
-class Verbosity(StrEnum):
-    """How much the coach says: full instructions, short reminders, or essential cues only."""
-
-    FULL = "full"
-    SHORT = "short"
-    QUIET = "quiet"
 
 
 def clamp_speech_rate(rate: float) -> float:

@@ -9,9 +9,8 @@ import msgspec
 from msgspec.structs import replace
 
 from skill.core.routines import DOSE_LIMITS, MOVE_SECONDS, Kind, Routine, Step
+from skill.core.settings import PACE_MAX, PACE_MIN
 
-PACE_MIN = 0.75
-PACE_MAX = 1.5
 TEMPO_LIMITS = (1.0, 15.0)
 MIN_REPS = 3
 """Reps are never cut below half the written count, nor below this."""

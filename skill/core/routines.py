@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from skill.core.paths import DATA_DIR, DataFileError, load_yaml
+from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
 from skill.core.schema import Slug, Text, describe_error, stripped
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import msgspec
 
@@ -11,18 +11,21 @@ from skill.core.routines import Area, Equipment, Library, Routine
 
 LENGTH_SLACK = 1.15
 """A routine counts as fitting a requested length when it is at most this much longer."""
-_ISO_DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
 
-def parse_duration(text: str | None) -> float | None:
-    """Seconds in an ISO-8601 duration such as PT5M or PT1H30M; None when absent or unreadable."""
+def duration_seconds(text: str | None) -> float | None:
+    """Seconds in an ISO-8601 duration (PT5M, PT1H30M, P1W); None if absent, unreadable, not positive or in months."""
     if not text:
         return None
-    match = _ISO_DURATION.match(text.strip().upper())
-    if not match or not any(match.groups()):
+    import isodate  # here, not at the top: importing it costs a cold start about 9 ms
+
+    try:
+        duration = isodate.parse_duration(text.strip().upper())
+    except (ValueError, ArithmeticError):  # ISO8601Error is a ValueError; OverflowError past timedelta
         return None
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = days * 86400 + hours * 3600 + minutes * 60 + seconds
+    if not isinstance(duration, timedelta):  # an isodate.Duration: months or years, of no fixed length
+        return None
+    total = duration.total_seconds()
     return total if total > 0 else None
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from skill.core.paths import DATA_DIR, DataFileError, load_yaml
+from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
 
 SOUNDBANK = "soundbank://soundlibrary/"
 """Every chime must come from Amazon's own sound library: nothing the skill would have to host."""

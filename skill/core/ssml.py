@@ -1,4 +1,4 @@
-"""SSML renderer: timelines to Alexa speech within its limits (breaks of 10 s, 8,000 characters)."""
+"""SSML renderer: timelines to Alexa speech within its limits (skill.core.limits), and the SSML checks."""
 
 from __future__ import annotations
 
@@ -8,24 +8,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from skill.core.limits import MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_BREAK_MS, MAX_RESPONSE_BYTES, MAX_SSML_CHARS
 from skill.core.sounds import SOUNDBANK, by_src
 from skill.core.timeline import Segment, SegmentKind, Timeline
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
-MAX_BREAK_MS = 10_000
-MAX_SSML_CHARS = 8_000
-MAX_RESPONSE_BYTES = 24 * 1024
-"""Alexa's limits: one break, the speech of one response, and a whole response envelope."""
-MAX_AUDIO_TAGS = 5
-MAX_AUDIO_SECONDS = 240.0
-"""Audio in one response: at most five <audio> tags and 240 s in all.
-
-Amazon's announcement of the audio tag (developer forums, "New SSML Tag: Audio") allows no more than
-five audio tags per response; the current SSML reference gives 240 s in total. Five is kept as the
-safe bound: should it no longer apply, raising MAX_AUDIO_TAGS is the only change needed.
-"""
 CHIME_PRIORITY = ("chime_switch", "chime_begin", "chime_release")
 """Which chimes keep their sound when a response has more than MAX_AUDIO_TAGS; the rest become silence."""
 

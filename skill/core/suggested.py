@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from skill.core.paths import DATA_DIR, load_yaml
+from skill.core.datafiles import DATA_DIR, load_yaml
 
 
 @cache

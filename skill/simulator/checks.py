@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skill.core.ssml import MAX_RESPONSE_BYTES, MAX_SSML_CHARS, break_seconds, check_ssml
+from skill.core.limits import MAX_RESPONSE_BYTES, MAX_SSML_CHARS
+from skill.core.ssml import break_seconds, check_ssml
 
-__all__ = ["MAX_RESPONSE_BYTES", "MAX_SPEECH_CHARS", "break_seconds", "check_response", "check_ssml"]
-MAX_SPEECH_CHARS = MAX_SSML_CHARS
+__all__ = ["break_seconds", "check_response", "check_ssml"]
 
 
 def check_response(envelope: dict[str, Any]) -> list[str]:
@@ -26,8 +26,8 @@ def check_response(envelope: dict[str, Any]) -> list[str]:
             continue
         if speech.get("type") == "SSML":
             problems += check_ssml(speech.get("ssml", ""), where)
-        elif len(speech.get("text", "")) > MAX_SPEECH_CHARS:
-            problems.append(f"{where}: text over {MAX_SPEECH_CHARS} characters")
+        elif len(speech.get("text", "")) > MAX_SSML_CHARS:
+            problems.append(f"{where}: text over {MAX_SSML_CHARS} characters")
     if response.get("shouldEndSession") is False and not response.get("reprompt"):
         problems.append("session kept open without a reprompt")
     return problems

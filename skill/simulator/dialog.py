@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from skill.core.paths import read_yaml
-from skill.envelopes import Session
+from skill.core.datafiles import read_yaml
 from skill.simulator.driver import Exchange, Simulator, SimulatorError, Transport
+from skill.simulator.envelopes import Session
 
 
 class ScriptError(ValueError):

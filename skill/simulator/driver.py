@@ -11,8 +11,8 @@ from functools import cache
 from typing import Any
 
 from skill.core.timeline import SpeechRate
-from skill.envelopes import Session
 from skill.simulator.checks import check_response
+from skill.simulator.envelopes import Session
 from skill.simulator.nlu import Understander, Understanding, understander
 from skill.simulator.ssml_reader import Piece, plain_text, read, seconds
 

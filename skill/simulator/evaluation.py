@@ -26,8 +26,8 @@ from pathlib import Path
 
 from skill.core.faq import default_matcher
 from skill.core.phrases import Phrasebook
-from skill.envelopes import Session
 from skill.simulator.driver import Exchange, Simulator, Transport, in_process
+from skill.simulator.envelopes import Session
 from skill.simulator.nlu import understander
 
 URGENT, DECLINE = "urgent", "decline"

@@ -12,9 +12,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from skill import interaction_model as models
-from skill.core.paths import DATA_DIR, load_yaml
+from skill.core.datafiles import DATA_DIR, load_yaml
 from skill.dependencies import MissingDependency
-from skill.envelopes import SlotValue
+from skill.simulator.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
 from skill.simulator.statistical import Classifier, Guess, Inputs, cached
 from skill.simulator.words import FALLBACK, after_prefix, tokens

@@ -74,7 +74,7 @@ def _amount(words: list[str]) -> float | None:
 
 
 def parse_duration(text: str) -> str | None:
-    """An ISO-8601 duration as Alexa gives it: "five minutes" PT5M, "90 seconds" PT90S, "an hour and a half" PT1H30M."""
+    """Words said as the ISO-8601 duration Alexa gives ("90 seconds" PT90S); core.selection.duration_seconds reads it back."""
     words = re.findall(r"[a-z0-9.]+", text.lower().replace("-", " "))
     parts = {"H": 0.0, "M": 0.0, "S": 0.0}
     chunk: list[str] = []

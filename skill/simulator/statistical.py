@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from skill.envelopes import SlotValue
+from skill.simulator.envelopes import SlotValue
 from skill.simulator import numbers as numbers_module
 from skill.simulator import words as words_module
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration

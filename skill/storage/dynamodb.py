@@ -33,7 +33,7 @@ from typing import Any
 
 import msgspec
 
-from . import BaseStore, _check_user_id, _failed_write
+from .base import BaseStore, _check_user_id, _failed_write
 from .record import (
     Conflict,
     CorruptRecord,

@@ -5,14 +5,15 @@ no symptoms, no free text. Unknown fields are rejected (``forbid_unknown_fields`
 can be smuggled in by a handler that sets a new key. What it holds:
 
 * ``resume``      – where an interrupted routine stopped (routine id, step, phase, seconds done);
-* ``pace``        – speech/timing pace multiplier, 0.75 .. 1.5;
-* ``verbosity``   – "full", "short" or "quiet" coaching;
+* ``pace``        – speech/timing pace multiplier, within ``settings.PACE_MIN .. PACE_MAX``;
+* ``verbosity``   – a ``settings.Verbosity``: "full", "short" or "quiet" coaching;
 * ``favourites``  – up to 20 routine ids, unique, oldest first;
 * ``last_routine``– the routine played most recently;
 * ``sessions``    – start times (epoch seconds) of recent sessions, the last 60 days, at most 200;
 * ``disclaimer_heard`` – whether the one-time safety disclaimer has been played;
 * ``chimes``      – whether narration plays chimes at begin, switch sides and release (v3);
-* ``speech_rate`` – how fast the coach talks, 0.8 .. 1.25 of normal, separate from pace (v3);
+* ``speech_rate`` – how fast the coach talks, within ``settings.SPEECH_RATE_MIN .. SPEECH_RATE_MAX``
+  of normal, separate from pace (v3);
 * ``safety_heard``– up to 50 routine ids whose full safety notes the user has heard, so a returning
   user hears the one-line reminder instead (v3);
 * ``revision``    – optimistic concurrency counter owned by the store (0 = never stored).
@@ -26,7 +27,7 @@ of quarantining it as unreadable.
 Version 1 (the first release) stored this shape::
 
     {"v": 1,
-     "pace": 1.0,                      # 0.5 .. 2.0 were accepted; clamped to 0.75 .. 1.5 now
+     "pace": 1.0,                      # 0.5 .. 2.0 were accepted; clamped to PACE_MIN .. PACE_MAX now
      "verbose": true,                  # true -> verbosity "full", false -> "short"
      "favorites": ["desk-break"],      # US spelling, unbounded, could repeat
      "last": "desk-break",             # or null
@@ -51,10 +52,9 @@ import msgspec
 from msgspec import Meta, ValidationError
 
 from skill.core.schema import SLUG_PATTERN
+from skill.core.settings import PACE_MAX, PACE_MIN, SPEECH_RATE_MAX, SPEECH_RATE_MIN, Verbosity
 
 CURRENT_VERSION = 3
-PACE_MIN, PACE_MAX = 0.75, 1.5
-SPEECH_RATE_MIN, SPEECH_RATE_MAX = 0.8, 1.25
 MAX_SAFETY_HEARD = 50
 MAX_FAVOURITES = 20
 MAX_SESSIONS = 200
@@ -134,7 +134,7 @@ class MemoryRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     v: int = CURRENT_VERSION
     resume: Resume | None = None
     pace: Annotated[float, Meta(ge=PACE_MIN, le=PACE_MAX)] = 1.0
-    verbosity: Literal["full", "short", "quiet"] = "full"
+    verbosity: Verbosity = Verbosity.FULL
     favourites: list[RoutineId] = msgspec.field(default_factory=list)
     last_routine: RoutineId | None = None
     sessions: list[Seconds] = msgspec.field(default_factory=list)
@@ -253,7 +253,7 @@ def _from_v1(raw: dict[str, Any]) -> MemoryRecord:
     return MemoryRecord(
         resume=resume,
         pace=min(max(old.pace, PACE_MIN), PACE_MAX),
-        verbosity="full" if old.verbose else "short",
+        verbosity=Verbosity.FULL if old.verbose else Verbosity.SHORT,
         favourites=favourites[-MAX_FAVOURITES:],
         last_routine=old.last if old.last is not None and _is_slug(old.last) else None,
         sessions=sorted(old.history)[-MAX_SESSIONS:],

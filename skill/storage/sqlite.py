@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 
-from . import BaseStore, Change, _check_user_id, _failed_write
+from .base import BaseStore, Change, _check_user_id, _failed_write
 from .record import (
     Conflict,
     CorruptRecord,

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from skill.alexa.envelope import application_ids
 from skill.alexa.serializer import MAX_DEPTH, InvalidEnvelope, too_deep
 from skill.web.compat import import_skill_adapter, install
 
@@ -36,13 +37,8 @@ def _skill_ids(value: str | None) -> set[str]:
 
 
 def _application_id(envelope: dict[str, Any]) -> str | None:
-    for path in (("session", "application", "applicationId"), ("context", "System", "application", "applicationId")):
-        node: Any = envelope
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, str):
-            return node
-    return None
+    """The first applicationId the envelope carries as a string."""
+    return next((value for value in application_ids(envelope) if isinstance(value, str)), None)
 
 
 def create_app(

@@ -11,34 +11,35 @@ Amazon requires a web-service skill to check every request before acting on it:
 
 Every failure raises :class:`VerificationError` (the web layer answers HTTP 400). The cheap
 checks (headers, URL, base64, JSON, timestamp, skill id) run before anything is downloaded.
-Downloaded chains are cached only after they validate, keyed by the normalised URL, bounded in
-size (LRU) and in time (``cache_ttl`` and never past the chain's ``not_valid_after``); the URL
-rules are checked before the cache on every request. Trust comes from a root store (certifi's
-bundle by default); no certificate is pinned.
+Downloaded chains (``skill.web.download``) are cached only after they validate, keyed by the
+normalised URL, in a cachetools ``TLRUCache`` bounded in size (least recently used first) and in
+time (``cache_ttl`` and never past the chain's ``not_valid_after``); the URL rules are checked
+before the cache on every request. Trust comes from a root store (certifi's bundle by default);
+no certificate is pinned.
 
 This replaces ``ask-sdk-webservice-support``'s RequestVerifier, which cannot be imported on
 OpenSSL 3.0.10+ (oscrypto), has an unbounded cache and no download timeout.
+
+Why one module of about 430 lines: it is the single ordered procedure above, each step with the
+reasons it refuses; the transport (``download``) and the id reader (``skill.alexa.envelope``)
+are already elsewhere, and splitting the steps would scatter one security check over files.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import http.client
 import json
 import posixpath
-import socket
-import ssl
 import threading
-import time
 import urllib.parse
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cachetools import TLRUCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -47,6 +48,9 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.x509.oid import ExtensionOID
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 from cryptography.x509.verification import VerificationError as _ChainError
+
+from skill.alexa.envelope import application_ids
+from skill.web.download import DownloadError, download, quoted
 
 __all__ = ["RequestVerifier", "VerificationError"]
 
@@ -61,7 +65,6 @@ SKILL_EVENT_PREFIXES = ("AlexaSkillEvent.", "AlexaHouseholdListEvent.")
 
 MAX_DOWNLOAD_TIMEOUT = 2.0
 MAX_CHAIN_BYTES = 64 * 1024
-_MAX_LOGGED = 120  # characters of an attacker-controlled value quoted in a reason
 
 
 class VerificationError(Exception):
@@ -70,11 +73,6 @@ class VerificationError(Exception):
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _quote(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_LOGGED else text[:_MAX_LOGGED] + "..."
 
 
 def _aware(moment: datetime) -> datetime:
@@ -111,31 +109,31 @@ def normalise_cert_url(url: str) -> str:
     """
     if any(ord(ch) <= 0x20 or ord(ch) >= 0x7F for ch in url):
         raise VerificationError(
-            f"certificate URL has control, space or non-ASCII characters: {_quote(url)}"
+            f"certificate URL has control, space or non-ASCII characters: {quoted(url)}"
         )
     if "\\" in url:
-        raise VerificationError(f"certificate URL contains a backslash: {_quote(url)}")
+        raise VerificationError(f"certificate URL contains a backslash: {quoted(url)}")
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port  # ValueError for a non-numeric or out-of-range port
     except ValueError as exc:
-        raise VerificationError(f"certificate URL cannot be parsed: {_quote(url)}") from exc
+        raise VerificationError(f"certificate URL cannot be parsed: {quoted(url)}") from exc
     if parts.scheme.lower() != CERT_URL_SCHEME:
-        raise VerificationError(f"certificate URL scheme is not https: {_quote(url)}")
+        raise VerificationError(f"certificate URL scheme is not https: {quoted(url)}")
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
-        raise VerificationError(f"certificate URL carries user info: {_quote(url)}")
+        raise VerificationError(f"certificate URL carries user info: {quoted(url)}")
     if (parts.hostname or "").lower() != CERT_URL_HOST:
-        raise VerificationError(f"certificate URL host is not {CERT_URL_HOST}: {_quote(url)}")
+        raise VerificationError(f"certificate URL host is not {CERT_URL_HOST}: {quoted(url)}")
     if port is not None and port != CERT_URL_PORT:
-        raise VerificationError(f"certificate URL port is not {CERT_URL_PORT}: {_quote(url)}")
+        raise VerificationError(f"certificate URL port is not {CERT_URL_PORT}: {quoted(url)}")
     if parts.query or parts.fragment or url.endswith(("?", "#")):
-        raise VerificationError(f"certificate URL has a query or fragment: {_quote(url)}")
+        raise VerificationError(f"certificate URL has a query or fragment: {quoted(url)}")
     if "%" in parts.path:
-        raise VerificationError(f"certificate URL path has percent-escapes: {_quote(url)}")
+        raise VerificationError(f"certificate URL path has percent-escapes: {quoted(url)}")
     path = posixpath.normpath(parts.path) if parts.path else ""
     if not path.startswith(CERT_URL_PATH_PREFIX) or len(path) <= len(CERT_URL_PATH_PREFIX):
         raise VerificationError(
-            f"certificate URL path does not start with {CERT_URL_PATH_PREFIX}: {_quote(url)}"
+            f"certificate URL path does not start with {CERT_URL_PATH_PREFIX}: {quoted(url)}"
         )
     return f"{CERT_URL_SCHEME}://{CERT_URL_HOST}{path}"
 
@@ -170,135 +168,24 @@ def _request_time(envelope: Mapping[str, Any]) -> tuple[datetime, str]:
     try:
         moment = _aware(datetime.fromisoformat(stamp))
     except (ValueError, OverflowError) as exc:
-        raise VerificationError(f"request.timestamp is not ISO 8601: {_quote(stamp)}") from exc
+        raise VerificationError(f"request.timestamp is not ISO 8601: {quoted(stamp)}") from exc
     kind = request.get("type")
     return moment, kind if isinstance(kind, str) else ""
-
-
-def _application_ids(envelope: Mapping[str, Any]) -> list[Any]:
-    found: list[Any] = []
-    for path in (("session", "application", "applicationId"),
-                 ("context", "System", "application", "applicationId")):
-        node: Any = envelope
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if node is not None:
-            found.append(node)
-    return found
 
 
 # --------------------------------------------------------------------------------------------
 # Download
 
 
-def _shut(sock: socket.socket) -> None:
-    """End whatever read the socket is in (called from the deadline timer)."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
 def _download(url: str, timeout: float, *, _allow_http: bool = False) -> bytes:
-    """GET ``url`` with an overall deadline of ``timeout`` seconds and a 64 KB cap.
-
-    Only https (``_allow_http`` exists for the local-server test). Redirects are refused.
-    Every failure is a VerificationError.
-    """
+    """The chain at ``url`` within ``timeout`` (at most 2 s) and 64 KB; https only (``_allow_http`` is for the local-server test)."""
     try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise VerificationError(f"cannot parse download URL {_quote(url)}") from exc
-    scheme = parts.scheme.lower()
-    if scheme != "https" and not (_allow_http and scheme == "http"):
-        raise VerificationError(f"refusing to download over {scheme or 'no scheme'}: {_quote(url)}")
-    if not parts.hostname:
-        raise VerificationError(f"download URL has no host: {_quote(url)}")
-    timeout = min(float(timeout), MAX_DOWNLOAD_TIMEOUT)
-    if not timeout > 0:
-        raise VerificationError("download timeout must be positive")
-    deadline = time.monotonic() + timeout
-
-    def remaining() -> float:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("download deadline passed")
-        return left
-
-    conn: http.client.HTTPConnection
-    if scheme == "https":
-        conn = http.client.HTTPSConnection(
-            parts.hostname, port, timeout=timeout, context=_tls_context()
+        return download(
+            url, min(float(timeout), MAX_DOWNLOAD_TIMEOUT), max_bytes=MAX_CHAIN_BYTES,
+            accept="application/x-pem-file, */*", allow_http=_allow_http,
         )
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
-    # Per-read timeouts alone let a peer that sends a byte a second hold the download for ever:
-    # at the deadline the socket is shut, which ends any read under way.
-    watchdog: threading.Timer | None = None
-    try:
-        conn.connect()
-        sock = conn.sock  # kept: getresponse() drops conn.sock when the server closes
-        watchdog = threading.Timer(remaining(), _shut, args=(sock,))
-        watchdog.daemon = True
-        watchdog.start()
-        sock.settimeout(remaining())
-        conn.request("GET", parts.path or "/", headers={
-            "Accept": "application/x-pem-file, */*", "Connection": "close",
-            "User-Agent": "back-coach-verifier",
-        })
-        sock.settimeout(remaining())
-        response = conn.getresponse()
-        remaining()
-        if response.status != 200:
-            raise VerificationError(
-                f"certificate download got HTTP {response.status} from {_quote(url)}"
-            )
-        length = response.getheader("Content-Length")
-        if length is not None and length.strip().isdigit() and int(length) > MAX_CHAIN_BYTES:
-            raise VerificationError(f"certificate chain is larger than {MAX_CHAIN_BYTES} bytes")
-        data = bytearray()
-        while len(data) <= MAX_CHAIN_BYTES:
-            sock.settimeout(remaining())
-            chunk = response.read1(MAX_CHAIN_BYTES + 1 - len(data))
-            if not chunk:
-                break
-            data += chunk
-        if len(data) > MAX_CHAIN_BYTES:
-            raise VerificationError(f"certificate chain is larger than {MAX_CHAIN_BYTES} bytes")
-        remaining()
-        return bytes(data)
-    except VerificationError:
-        raise
-    except (TimeoutError, OSError) as exc:  # socket.timeout is TimeoutError since 3.10
-        raise VerificationError(
-            f"certificate download failed ({type(exc).__name__}: {exc}) for {_quote(url)}"
-        ) from exc
-    except Exception as exc:  # http.client.HTTPException and anything unexpected
-        raise VerificationError(
-            f"certificate download failed ({type(exc).__name__}) for {_quote(url)}"
-        ) from exc
-    finally:
-        if watchdog is not None:
-            watchdog.cancel()
-        conn.close()
-
-
-_tls_lock = threading.Lock()
-_tls: ssl.SSLContext | None = None
-
-
-def _tls_context() -> ssl.SSLContext:
-    global _tls
-    with _tls_lock:
-        if _tls is None:
-            try:
-                import certifi
-
-                _tls = ssl.create_default_context(cafile=certifi.where())
-            except ImportError:  # pragma: no cover - certifi is a dependency
-                _tls = ssl.create_default_context()
-        return _tls
+    except DownloadError as exc:
+        raise VerificationError(f"certificate download failed: {exc}") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,8 +229,15 @@ def default_roots() -> list[x509.Certificate]:
 
 @dataclass(frozen=True)
 class _Entry:
+    """A validated chain's leaf key and when it stops being usable."""
+
     key: RSAPublicKey
     expires: datetime
+
+
+def _until_expiry(_url: str, entry: _Entry, _now: datetime) -> datetime:
+    """The cache's time to use: the entry's own expiry, fixed when its chain was validated."""
+    return entry.expires
 
 
 class RequestVerifier:
@@ -381,7 +275,7 @@ class RequestVerifier:
         self._tolerance = timedelta(seconds=tolerance)
         self._event_tolerance = timedelta(seconds=event_tolerance)
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._cache: TLRUCache[str, _Entry] = TLRUCache(self._cache_size, _until_expiry, timer=self._now)
 
     # ---- public ---------------------------------------------------------------------------
 
@@ -444,17 +338,17 @@ class RequestVerifier:
     def _check_skill_id(self, envelope: Mapping[str, Any]) -> None:
         if self._skill_ids is None:
             return
-        ids = _application_ids(envelope)
+        ids = application_ids(envelope)
         if not ids:
             raise VerificationError("request carries no applicationId")
         for app_id in ids:
             if not isinstance(app_id, str) or app_id not in self._skill_ids:
-                raise VerificationError(f"applicationId {_quote(app_id)} is not this skill's")
+                raise VerificationError(f"applicationId {quoted(app_id)} is not this skill's")
 
     # ---- certificate chain and cache ----------------------------------------------------------
 
     def _leaf_key(self, url: str, now: datetime) -> RSAPublicKey:
-        cached = self._cache_get(url, now)
+        cached = self._cache_get(url)
         if cached is not None:
             return cached
         try:
@@ -463,7 +357,7 @@ class RequestVerifier:
             raise
         except Exception as exc:  # injected fetchers may raise anything
             raise VerificationError(
-                f"certificate download failed ({type(exc).__name__}) for {_quote(url)}"
+                f"certificate download failed ({type(exc).__name__}) for {quoted(url)}"
             ) from exc
         if not isinstance(data, (bytes, bytearray)):
             raise VerificationError("certificate download returned no bytes")
@@ -498,7 +392,7 @@ class RequestVerifier:
             raise VerificationError(f"signing certificate extensions are malformed: {exc}") from exc
         if ECHO_API_DOMAIN not in names:
             raise VerificationError(
-                f"signing certificate subjectAltName {_quote(names)} lacks {ECHO_API_DOMAIN}"
+                f"signing certificate subjectAltName {quoted(names)} lacks {ECHO_API_DOMAIN}"
             )
         public_key = leaf.public_key()
         if not isinstance(public_key, RSAPublicKey):
@@ -522,22 +416,19 @@ class RequestVerifier:
                 self._store = Store(self._roots if self._roots is not None else default_roots())
             return self._store
 
-    def _cache_get(self, url: str, now: datetime) -> RSAPublicKey | None:
+    def _cache_get(self, url: str) -> RSAPublicKey | None:
+        """The cached key for ``url`` if it has not expired; a hit becomes the most recently used."""
         with self._lock:
-            entry = self._cache.get(url)
+            entry = self._cache.pop(url, None)
             if entry is None:
                 return None
-            if entry.expires <= now:
-                del self._cache[url]
-                return None
-            self._cache.move_to_end(url)
+            # Put back rather than read, so the cache also iterates least recently used first.
+            self._cache[url] = entry
             return entry.key
 
     def _cache_put(self, url: str, entry: _Entry) -> None:
+        """Keep a validated chain's key until its expiry; the least recently used goes first when full."""
         if self._cache_size == 0 or self._ttl <= timedelta(0):
             return
         with self._lock:
             self._cache[url] = entry
-            self._cache.move_to_end(url)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)

@@ -12,7 +12,9 @@ import pytest
 from ask_sdk_model import ResponseEnvelope
 
 from skill.alexa.builder import build_skill, invoke
-from skill.envelopes import Session, SlotValue
+from skill.core.limits import MAX_BREAK_MS, MAX_RESPONSE_BYTES, MAX_SSML_CHARS
+from skill.simulator.checks import check_response
+from skill.simulator.envelopes import Session, SlotValue
 
 BREAK = re.compile(r'<break time="(\d+)ms"/>')
 TAG = re.compile(r"<[^>]+>")
@@ -56,17 +58,19 @@ def check_limits(raw: dict[str, Any]) -> None:
     skill = SKILL
     envelope = skill.serializer.deserialize(json.dumps(raw), ResponseEnvelope)
     assert isinstance(envelope, ResponseEnvelope)
-    assert len(json.dumps(raw).encode()) <= 24 * 1024
+    assert len(json.dumps(raw).encode()) <= MAX_RESPONSE_BYTES
     response = raw.get("response") or {}
     for speech in (response.get("outputSpeech"), (response.get("reprompt") or {}).get("outputSpeech")):
         if speech:
-            assert len(speech["ssml"]) <= 8000
-            assert all(int(ms) <= 10_000 for ms in BREAK.findall(speech["ssml"]))
+            assert len(speech["ssml"]) <= MAX_SSML_CHARS
+            assert all(int(ms) <= MAX_BREAK_MS for ms in BREAK.findall(speech["ssml"]))
             import xml.etree.ElementTree as ET
 
             ET.fromstring(speech["ssml"])
     if response.get("shouldEndSession") is False:
         assert response.get("reprompt"), "a response that keeps the session open must reprompt"
+    # ... and everything the simulator checks on every response (SSML tags, audio, prosody, ...).
+    assert not check_response(raw)
 
 
 SKILL = build_skill()

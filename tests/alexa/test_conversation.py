@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skill.envelopes import SlotValue
+from skill.simulator.envelopes import SlotValue
 from tests.alexa.conftest import Conversation, area, equipment, routine
 
 
@@ -169,9 +169,12 @@ def test_pace_and_verbosity_commands(talk, library):
     talk.begin("neck-and-shoulders")
     talk.listen()
     said = talk.say("SlowerIntent")
-    assert talk.last.state["pace"] == 1.25
-    for _ in range(4):
-        said = talk.say("SlowerIntent")
+    assert talk.last.state["pace"] == 1.25 and "slowest" not in said.text
+    # 1.25 to 1.5 (1.5625 clamped) is still a step, not "already the slowest"...
+    said = talk.say("SlowerIntent")
+    assert talk.last.state["pace"] == 1.5 and "slowest" not in said.text
+    # ... only a request that changes nothing is at the limit.
+    said = talk.say("SlowerIntent")
     assert talk.last.state["pace"] == 1.5
     assert "slowest" in said.text
     talk.say("FasterIntent")

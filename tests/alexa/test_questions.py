@@ -6,7 +6,7 @@ import logging
 
 from skill.core.faq import default_matcher
 from skill.core.phrases import Phrasebook
-from skill.envelopes import SlotValue
+from skill.simulator.envelopes import SlotValue
 from tests.alexa.conftest import Conversation
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from skill import interaction_model as models
 from skill.alexa.handlers import HANDLERS
 from skill.core.phrases import LOCALES_DIR, Phrasebook
 from skill.core.player import Reset
+from skill.core.routines import Area, Equipment
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLED = {cls.intent for cls in HANDLERS if getattr(cls, "intent", "")}
@@ -80,21 +83,87 @@ def test_slot_type_ids_match_the_routine_model():
     assert ids["EQUIPMENT"] == {e.value for e in Equipment}
 
 
-def _keys_used_in_code() -> set[str]:
-    keys: set[str] = set()
-    for path in (ROOT / "skill").rglob("*.py"):
-        keys |= set(re.findall(r"""\.say\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text()))
-    keys |= {f"player.{c}{s}" for c in ("slower", "faster", "shorter", "detail") for s in ("", "_limit")}
-    keys |= {f"skill.reset.{r.value}" for r in Reset}
-    keys |= {"cue.hold_for", "cue.roll_for", "cue.breathe_for", "cue.release", "cue.roll_done", "cue.reps_done"}
-    return keys
+BASE_KEYS = set(yaml.safe_load((LOCALES_DIR / "en.yaml").read_text()))
+NAMESPACES = sorted({key.split(".")[0] for key in BASE_KEYS})
+KEY_SHAPE = re.compile(rf"^(?:{'|'.join(NAMESPACES)})\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
+NOT_KEYS = {"memory.sqlite3"}
+"""Strings in the code shaped like phrase keys that are not: the SQLite file's name."""
+CHANGES = ("slower", "faster", "shorter", "detail", "talk_slower", "talk_faster", "chimes_off", "chimes_on")
+"""Every setting change Player.prefer applies."""
+DYNAMIC: dict[str, tuple[int, set[str]]] = {
+    # the f-string as the code writes it: (how many places use it, every key it can become)
+    "f'skill.reset.{turn.reset}'": (1, {f"skill.reset.{r.value}" for r in Reset}),
+    "f'area.{a.value}'": (1, {f"area.{a.value}" for a in Area}),
+    # Equipment.NONE is never spoken: a routine without equipment says skill.about_no_equipment.
+    "f'equipment.{e.value}'": (1, {f"equipment.{e.value}" for e in Equipment if e is not Equipment.NONE}),
+    "f'player.{change}'": (2, {f"player.{c}" for c in CHANGES}),
+    # "detail" always changes something (Player.prefer returns True), so it is never at a limit.
+    "f'player.{change}_limit'": (2, {f"player.{c}_limit" for c in CHANGES if c != "detail"}),
+    "f'player.felt_{feeling}'": (1, {"player.felt_easy", "player.felt_hard", "player.felt_right"}),
+    # "right" changes nothing, so it is never at a limit.
+    "f'player.felt_{feeling}_limit'": (1, {"player.felt_easy_limit", "player.felt_hard_limit"}),
+    # Voice.count's units: the weekly recap counts sessions.
+    "f'unit.{unit}'": (1, {"unit.session"}),
+    "f'unit.{unit}s'": (1, {"unit.sessions"}),
+}
+
+
+def _starts_with_a_namespace(node: ast.expr) -> bool:
+    text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+    return any(text.startswith(f"{ns}.") for ns in NAMESPACES)
+
+
+def _keys_in_code() -> tuple[Counter[str], Counter[str], list[str]]:
+    """Phrase keys in skill/: (key-shaped string constants, key f-strings, keys built any other way)."""
+    static: Counter[str] = Counter()
+    dynamic: Counter[str] = Counter()
+    other: list[str] = []
+    for path in sorted((ROOT / "skill").rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        in_fstring = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.JoinedStr) and node.values and _starts_with_a_namespace(node.values[0]):
+                dynamic[ast.unparse(node)] += 1
+            elif isinstance(node, ast.BinOp) and _starts_with_a_namespace(node.left):
+                other.append(f"{where}: {ast.unparse(node)}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
+                    and _starts_with_a_namespace(node.func.value):
+                other.append(f"{where}: {ast.unparse(node)}")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstring \
+                    and KEY_SHAPE.match(node.value) and node.value not in NOT_KEYS:
+                static[node.value] += 1
+    return static, dynamic, other
+
+
+STATIC, FSTRINGS, OTHER = _keys_in_code()
+USED = set(STATIC).union(*(keys for _, keys in DYNAMIC.values()))
+
+
+def test_dynamic_keys_are_all_listed_with_what_they_become():
+    """Every key built at run time is an f-string listed in DYNAMIC, as often as the code uses it."""
+    assert not OTHER, f"build phrase keys with an f-string listed in DYNAMIC: {OTHER}"
+    assert dict(FSTRINGS) == {text: count for text, (count, _) in DYNAMIC.items()}
+    for text, (_, keys) in DYNAMIC.items():
+        assert keys and all(_shape(text).match(key) for key in keys), text
+
+
+def _shape(fstring: str) -> re.Pattern[str]:
+    """What an f-string key can become: its literal parts, with a key word for each placeholder."""
+    node = ast.parse(fstring, mode="eval").body
+    assert isinstance(node, ast.JoinedStr)
+    parts = [re.escape(v.value) if isinstance(v, ast.Constant) else "[a-z0-9_]+" for v in node.values]
+    return re.compile("^" + "".join(parts) + "$")
 
 
 @pytest.mark.parametrize("locale", models.LOCALES)
-def test_every_text_key_exists_in_every_locale(locale):
+def test_every_key_the_code_uses_exists_in_every_locale(locale):
     book = Phrasebook.load(locale)
-    missing = sorted(k for k in _keys_used_in_code() if k not in book.entries)
-    assert not missing
+    assert not sorted(key for key in USED if key not in book.entries)
+
+
+def test_every_key_in_the_base_file_is_used():
+    assert not sorted(BASE_KEYS - USED), "a key nothing says: remove it, or list the f-string that builds it"
 
 
 def test_locale_files_only_override_known_keys():

@@ -14,7 +14,8 @@ from skill.core.phrases import Voice
 from skill.core.planner import Planner, PlanOptions, Verbosity
 from skill.core.program import Program, fit
 from skill.core.routines import MOVE_SECONDS, Breath, Kind, Move, Routine, Step
-from skill.core.ssml import MAX_SSML_CHARS, chunk, speak
+from skill.core.limits import MAX_BREAK_MS, MAX_SSML_CHARS
+from skill.core.ssml import chunk, speak
 from skill.core.timeline import Position, SegmentKind, SpeechRate
 
 
@@ -154,7 +155,7 @@ def test_ssml_chunks_are_valid_within_limits_and_keep_the_timing(book, routine, 
         document = speak(part.body)
         assert len(document) <= MAX_SSML_CHARS
         ET.fromstring(document)
-        assert all(int(ms) <= 10_000 for ms in BREAK.findall(document))
+        assert all(int(ms) <= MAX_BREAK_MS for ms in BREAK.findall(document))
         assert abs(_rendered_seconds(part.body, planner.options.rate) - part.duration) <= 0.03 * part.duration + 0.5
 
 
@@ -166,7 +167,7 @@ def test_long_hold_is_chained_breaks_with_cues_between(book):
     document = speak(chunk(_planner(book).compile(Program.of(routine)))[0].body)
     assert "Halfway" in document or "half" in document
     assert document.count("<break") >= 6
-    assert max(int(ms) for ms in BREAK.findall(document)) <= 10_000
+    assert max(int(ms) for ms in BREAK.findall(document)) <= MAX_BREAK_MS
 
 
 def test_small_budget_splits_at_step_boundaries(book, library):

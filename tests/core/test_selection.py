@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from skill.core.routines import Area, Equipment, load_library
-from skill.core.selection import Request, choose
+from skill.core.selection import Request, choose, duration_seconds
 
 
 def _lengths(**seconds: float):
@@ -31,3 +31,14 @@ def test_area_and_equipment_narrow_the_candidates():
     assert choice.routine is not None and choice.routine.id == "foam-roller-upper-back"
     several = choose(library, Request(area=Area.NECK), lambda r: 500.0)
     assert several.routine is None and len(several.candidates) >= 2
+
+
+def test_iso_durations_are_read_as_seconds():
+    """AMAZON.DURATION values, weeks included; months and years have no fixed length."""
+    assert duration_seconds("PT5M") == 300.0
+    assert duration_seconds("pt1h30m") == 5400.0
+    assert duration_seconds("PT1.5M") == 90.0
+    assert duration_seconds("P1W") == 7 * 86400.0
+    assert duration_seconds("P1DT2H") == 93600.0
+    for unreadable in (None, "", "P", "PT", "PT0S", "-PT5M", "P1M", "P1Y", "five minutes", "P99999999999D"):
+        assert duration_seconds(unreadable) is None, unreadable

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skill.core.routines import load_library
-from skill.envelopes import Session, SlotValue
+from skill.simulator.envelopes import Session, SlotValue
 from skill.storage import SqliteStore
 from tests.reliability._support import is_error_answer, speech
 

@@ -1,5 +1,5 @@
 """Faults against the in-process skill (``build_skill(store=SqliteStore(path))``) driven by
-``skill.envelopes.Session`` conversations: storage deleted, locked, full; clock skew; unknown
+``skill.simulator.envelopes.Session`` conversations: storage deleted, locked, full; clock skew; unknown
 locales; devices without interfaces; a routine removed from the data mid-session.
 
 Every answer must be a real answer (not the ErrorHandler's apology) that passes the simulator's
@@ -24,7 +24,7 @@ import pytest
 import skill.storage.sqlite as sqlite_module
 from skill.alexa.builder import build_skill, invoke
 from skill.core.routines import load_library
-from skill.envelopes import Session, SlotValue
+from skill.simulator.envelopes import Session, SlotValue
 from skill.simulator.checks import check_response
 from skill.storage import MemoryRecord, Resume, SqliteStore, StorageError
 from tests.reliability._support import figures, is_error_answer, pick, speech

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from skill.envelopes import Session
+from skill.simulator.envelopes import Session
 from skill.storage import SqliteStore
 from tests.reliability._support import (
     Gunicorn,

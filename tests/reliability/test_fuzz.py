@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from skill import interaction_model as models
 from skill.alexa.builder import InvalidEnvelope, build_skill, invoke
-from skill.envelopes import Session, SlotValue
+from skill.simulator.envelopes import Session, SlotValue
 from skill.simulator.checks import check_response
 from skill.web import MAX_BODY_BYTES, create_app
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from skill.alexa.builder import default_skill, invoke
-from skill.envelopes import Session
+from skill.simulator.envelopes import Session
 from skill.simulator.checks import check_response
 from skill.simulator.driver import (
     ANSWER_DELAY,

@@ -86,7 +86,7 @@ def test_every_sample_maps_back_to_its_intent(locale):
 
 
 def test_entity_resolution_blocks_are_shaped_like_alexas(nlu):
-    from skill.envelopes import Session
+    from skill.simulator.envelopes import Session
 
     heard = nlu.understand("start the tennis ball routine")
     envelope = Session().intent(heard.intent, heard.slots)
@@ -99,7 +99,7 @@ def test_entity_resolution_blocks_are_shaped_like_alexas(nlu):
 
 
 def test_unresolved_custom_value_gets_no_match_status(nlu):
-    from skill.envelopes import Session, SlotValue
+    from skill.simulator.envelopes import Session, SlotValue
 
     envelope = Session().intent("StartRoutineIntent", {"routine": SlotValue("yoga flow", None, "ROUTINE")})
     authority = envelope["request"]["intent"]["slots"]["routine"]["resolutions"]["resolutionsPerAuthority"][0]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from skill.core.faq import default_matcher
-from skill.envelopes import Session
+from skill.simulator.envelopes import Session
 from skill.simulator.driver import Simulator, in_process
 
 SUGGESTED = default_matcher().suggestions()

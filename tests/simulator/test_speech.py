@@ -117,7 +117,7 @@ def test_espeak_is_driven_at_the_planners_speaking_rate(speaker, book, library):
 
 def test_a_rendered_routine_lasts_its_plan_and_no_set_up_silence_is_far_off(speaker, tmp_path):
     """The issue's WAV test: the whole neck range of motion routine as the skill narrates it, chimes included."""
-    from skill.simulator.cli import routine_pieces
+    from skill.cli.simulator import routine_pieces
     from skill.simulator.ssml_reader import Chime as ChimePiece
 
     pieces = routine_pieces("Neck range of motion", progress=False)

@@ -113,7 +113,7 @@ def test_the_lambda_and_web_paths_never_load_the_simulators_packages_and_launch_
     # A launch request through the Lambda handler too: the reply offers a suggested question
     # without building the quick-answer matcher (bm25s would cost a cold start about 250 ms).
     probe = (
-        "import sys, skill.lambda_function, skill.web; from skill.envelopes import Session; "
+        "import sys, skill.lambda_function, skill.web; from skill.simulator.envelopes import Session; "
         "s = Session(); e = s.launch(); e['session']['application']['applicationId'] = 'amzn1.ask.skill.test'; "
         "e['context']['System']['application']['applicationId'] = 'amzn1.ask.skill.test'; "
         "assert skill.lambda_function.lambda_handler(e, None)['response']['outputSpeech']; "

@@ -13,7 +13,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from skill.alexa.builder import default_skill, invoke
-from skill.envelopes import Session
+from skill.core.limits import MAX_RESPONSE_BYTES
+from skill.simulator.envelopes import Session
 from skill.web import MAX_BODY_BYTES, create_app
 from skill.web.verifier import RequestVerifier
 from tests.web.certs import GOOD_URL, NOW, SKILL_ID, pki, sign, signed
@@ -284,7 +285,7 @@ def test_the_skills_own_attributes_are_checked_on_the_way_back_in(attributes):
     reply = client.post("/", data=body, headers={"Content-Type": "application/json"})
     assert reply.status_code == 200
     text = reply.get_data(as_text=True)
-    assert len(text.encode()) < 24 * 1024 and "NaN" not in text and "Infinity" not in text
+    assert len(text.encode()) < MAX_RESPONSE_BYTES and "NaN" not in text and "Infinity" not in text
     assert "<audio" not in json.loads(text)["response"]["outputSpeech"]["ssml"]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from skill.core.dialogue.base import NOT_SAID, Conversation, DialogueError, Heard, fits, heard
 from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
-from skill.core.selection import Request, choose, parse_duration
+from skill.core.selection import Request, choose, duration_seconds
 
 log = logging.getLogger("backcoach.skill")
 
@@ -42,7 +42,7 @@ class Choosing(Conversation):
             routine=routine_id,
             area=Area(area_id) if area_id in Area.__members__.values() else None,
             equipment=Equipment(equipment_id) if equipment_id in Equipment.__members__.values() else None,
-            seconds=parse_duration(slots.get("duration", NOT_SAID)[0]),
+            seconds=duration_seconds(slots.get("duration", NOT_SAID)[0]),
         )
         if self.in_routine and routine_id is None and ordinal is None and request.seconds is None and not unknown:
             routine = self.library.get(state.routine or "")

@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from skill.core import paths
-from skill.core.paths import CACHE_DIR, DataFileError, load_yaml
+from skill.core import datafiles
+from skill.core.datafiles import CACHE_DIR, DataFileError, load_yaml
 
 
 @pytest.fixture
 def parses(monkeypatch) -> list[str]:
     """Every text that goes through the YAML parser."""
     seen: list[str] = []
-    real = paths.read_yaml
+    real = datafiles.read_yaml
 
     def counting(text: str):
         seen.append(text)
         return real(text)
 
-    monkeypatch.setattr(paths, "read_yaml", counting)
+    monkeypatch.setattr(datafiles, "read_yaml", counting)
     return seen
 
 

@@ -1,4 +1,4 @@
-"""Command-line front ends of the simulator: talk, say, render and dialog."""
+"""The simulator's commands: talk, say, render, dialog and nlu-eval."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from skill.envelopes import Session
+from skill.cli.common import LOCALE_HELP, find_routine, library
 from skill.simulator.dialog import ScriptError, run
 from skill.simulator.driver import (
     Exchange,
@@ -18,6 +18,7 @@ from skill.simulator.driver import (
     in_process,
     over_http,
 )
+from skill.simulator.envelopes import Session
 from skill.simulator.speaker import Speaker, SpeechUnavailable, open_speaker
 from skill.simulator.ssml_reader import Piece
 
@@ -172,10 +173,8 @@ def routine_pieces(routine_title: str, locale: str = "en-US", progress: bool = T
 
 def cmd_render(args: argparse.Namespace) -> int:
     """The whole routine as the skill narrates it hands-free, to one WAV file (or every routine, to a folder)."""
-    from skill.cli import _library, find_routine
-
     if args.routine == "all":
-        routines = list(_library())
+        routines = list(library())
     else:
         routine = find_routine(args.routine)
         if routine is None:
@@ -246,7 +245,7 @@ def cmd_nlu_eval(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register talk, say, render and dialog on the main parser."""
+    """Register talk, say, render, dialog and nlu-eval on the main parser."""
     talk = sub.add_parser("talk", help="talk to the skill: type what you would say")
     talk.add_argument("--text", action="store_true", help="text only, no speech")
     talk.add_argument("--save-audio", metavar="DIR", help="write each answer to DIR/turn-NNN.wav")
@@ -281,4 +280,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluation.add_argument("--url")
     evaluation.set_defaults(func=cmd_nlu_eval)
     for parser in (talk, say, render, evaluation):
-        parser.add_argument("--locale", default=argparse.SUPPRESS, help="en-US (default), en-GB, en-CA, en-AU or en-IN")
+        parser.add_argument("--locale", default=argparse.SUPPRESS, help=LOCALE_HELP)

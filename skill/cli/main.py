@@ -1,4 +1,4 @@
-"""The `backcoach` command line."""
+"""The `backcoach` command: the routine commands (list, plan, demo, models, serve), the parser and the entry point."""
 
 from __future__ import annotations
 
@@ -8,40 +8,27 @@ import random
 import sys
 from collections.abc import Sequence
 
+from skill.cli.common import LOCALE_HELP, find_routine, library
+from skill.cli.simulator import add_commands
 from skill.core.dryrun import describe
-from skill.dependencies import MissingDependency
 from skill.core.phrases import Phrasebook, Voice
-from skill.core.planner import Planner, PlanOptions, Verbosity, clamp_speech_rate
+from skill.core.planner import Planner, PlanOptions, clamp_speech_rate
 from skill.core.program import Program, fit
-from skill.core.routines import Library, Routine, RoutineError, load_library
+from skill.core.routines import Library
+from skill.core.settings import PACE_MAX, PACE_MIN, SPEECH_RATE_MAX, SPEECH_RATE_MIN, Verbosity
 from skill.core.ssml import chunk, speak
 from skill.core.timeline import SpeechRate
-
-
-def _library() -> Library:
-    try:
-        return load_library()
-    except RoutineError as exc:
-        sys.exit(f"backcoach: the routine data is broken:\n{exc}")
-
-
-def find_routine(routine_id: str) -> Routine | None:
-    """The routine with this id, or None after telling the user which ids exist."""
-    library = _library()
-    routine = library.get(routine_id)
-    if routine is None:
-        print(f"backcoach: no routine '{routine_id}'. Known: {', '.join(r.id for r in library)}", file=sys.stderr)
-    return routine
+from skill.dependencies import MissingDependency
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every routine with its length, areas and equipment (with --timing, when its first movement cue comes)."""
-    library = _library()
+    routines = library()
     book = Phrasebook.load(args.locale)
     if getattr(args, "timing", False):
-        return _timing(library, book)
+        return _timing(routines, book)
     planner = Planner(Voice(book, random.Random(0)))
-    for routine in library:
+    for routine in routines:
         minutes = planner.measure(Program.of(routine)) / 60
         print(
             f"{routine.id:<28} {minutes:4.1f} min  {routine.title}"
@@ -50,14 +37,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _timing(library: Library, book: Phrasebook) -> int:
+def _timing(routines: Library, book: Phrasebook) -> int:
     """Per routine: planned length as a new listener hears it, and seconds to the first movement cue."""
     from skill.core.player import Player
 
-    player = Player(library)
+    player = Player(routines)
     length = player.length(Voice(book, random.Random(0)))
     print(f"{'routine':<28} {'planned':>8}  first movement cue: first-timer / returning (worst of 20 phrasings)")
-    for routine in library:
+    for routine in routines:
         first = max(player.first_movement(Voice(book, random.Random(n)), routine, returning=False) for n in range(20))
         again = max(player.first_movement(Voice(book, random.Random(n)), routine, returning=True) for n in range(20))
         print(f"{routine.id:<28} {length(routine) / 60:6.2f} m  {first:5.1f} s / {again:5.1f} s")
@@ -89,7 +76,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """List the routines, then show the dry run of one."""
     cmd_list(args)
     print()
-    args.routine = args.routine or _library().routines[0].id
+    args.routine = args.routine or library().routines[0].id
     return cmd_plan(args)
 
 
@@ -116,7 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> None:
     parser.add_argument("routine", nargs=None if routine_required else "?", help="routine id (see `backcoach list`)")
-    parser.add_argument("--pace", type=float, default=1.0, help="multiplier for holds and tempo (0.75 to 1.5)")
+    parser.add_argument("--pace", type=float, default=1.0, help=f"multiplier for holds and tempo ({PACE_MIN} to {PACE_MAX})")
     parser.add_argument("--verbosity", choices=[v.value for v in Verbosity], default="full")
     parser.add_argument("--minutes", type=float, help="fit the routine to about this many minutes")
     parser.add_argument("--seed", type=int, default=0, help="seed for the choice of phrasings")
@@ -124,14 +111,14 @@ def _plan_arguments(parser: argparse.ArgumentParser, routine_required: bool) -> 
     parser.add_argument("--ssml", action="store_true", help="print the SSML responses instead of the dry run")
     parser.add_argument("--chimes", action="store_true", help="chimes at begin, switch sides and release")
     parser.add_argument(
-        "--speech-rate", type=float, default=1.0, help="how fast the coach talks (0.8 to 1.25), apart from the pace"
+        "--speech-rate", type=float, default=1.0, help=f"how fast the coach talks ({SPEECH_RATE_MIN} to {SPEECH_RATE_MAX}), apart from the pace"
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="backcoach", description="Back Coach: a voice coach for self-massage and stretching.")
-    parser.add_argument("--locale", default=None, help="en-US (default), en-GB, en-CA, en-AU or en-IN")
+    parser.add_argument("--locale", default=None, help=LOCALE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="list the routines")
     listing.add_argument("--timing", action="store_true", help="planned length and seconds to the first movement cue")
@@ -148,8 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--no-verify", action="store_true", help="skip Alexa request verification (local testing only)")
     serve.set_defaults(func=cmd_serve)
-    from skill.simulator.cli import add_commands
-
     add_commands(sub)
     return parser
 
@@ -170,6 +155,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"backcoach: {exc}", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

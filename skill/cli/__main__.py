@@ -1,0 +1,5 @@
+"""`python -m skill.cli`: the `backcoach` command."""
+
+from skill.cli.main import main
+
+raise SystemExit(main())
