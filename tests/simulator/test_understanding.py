@@ -18,11 +18,12 @@ from skill.simulator.nlu import Understander, understander
 
 TEST_SETS = (Path("tests/data/eval/test"), Path("tests/data/eval/test2"), Path("tests/data/eval/test3"))
 """test/ is the scored half of the first blind sets; test2/ and test3/ later blind sets from other
-writers, working from the brief alone, scored only and never read."""
+writers, working from the brief alone, scored only and never read (test3 without the rows a
+development set already has)."""
 FLOORS = {
     "test": {"commands": 0.88, "questions": 0.84, "red flags": 0.90, "out of scope": 0.90},
     "test2": {"commands": 0.90, "questions": 0.90, "red flags": 0.90, "out of scope": 0.85},
-    "test3": {"commands": 0.90, "questions": 0.92, "red flags": 0.95, "out of scope": 0.92},
+    "test3": {"commands": 0.88, "questions": 0.90, "red flags": 0.95, "out of scope": 0.90},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""
