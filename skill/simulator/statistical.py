@@ -210,6 +210,8 @@ def _near_word(said: str, value: str) -> bool:
 def _durations(words: list[str]) -> list[tuple[int, int, str]]:
     """Spans that parse as a duration, longest first (a duration ends with a unit: "ten minutes")."""
     ends = [i + 1 for i, w in enumerate(words) if w in UNIT_SECONDS or w == "half"]  # "a minute and a half"
+    if not ends:
+        return []
     found = []
     for start in range(len(words)):
         for end in (e for e in reversed(ends) if start < e <= start + 6):
