@@ -23,21 +23,23 @@ fraction of a millisecond.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
-from typing import Annotated
 
 import msgspec
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
-from skill.core.schema import Slug, Text, describe_error, stripped
+from skill.core.faq.alarms import _alarm, _found
+from skill.core.faq.entries import Entry, load_entries
+from skill.core.faq.text import (
+    Normalizer,
+    _stem,
+    load_discomfort,
+    load_synonyms,
+    words,
+)
 
-MAX_ANSWER_WORDS = 45
-MAX_MORE_WORDS = 90
 THRESHOLD = 60.0
 """Below this confidence (0 to 100) the skill says it does not know that one."""
 BM25_WEIGHT = 0.3
@@ -79,206 +81,6 @@ around it ("hairdresser", "spreadsheets", "wedding"), while in a short one they 
 ("acne", "snoring")."""
 REQUEST_OPENERS = frozenset("can could would will you please just alexa hey ok okay so i want need".split())
 """Words that may come before a request's opening ("can you please book me ...")."""
-MAX_QUESTION_CHARS = 300
-"""Longer input is cut: nobody asks a spoken question this long, and matching stays fast."""
-
-# Words that carry no topic: question frames, fillers and pronouns. Removing them keeps
-# "what is the weather" from matching "what is shiatsu".
-STOPWORDS = frozenset(
-    """a about actually after all also am an and any anyone anything are as at be been being but by can
-    could do does doing did done for from get gets getting got go going gone had has have having how
-    i i'd i'll i'm i've if in into is it it's its just kind like me might more most much my myself
-    no not of off on or our out over please really should so some something such tell than that that's
-    the their them then there there's these they thing things this those to too um uh er erm up us
-    very was we were what what's when where which while who whom why will with would you your you're
-    yourself okay ok alexa hey best good bad way ways right now lot lots bit sort well yeah yes know
-    want need needs needed try trying give show teach explain let let's say said sure maybe one ones
-    am can't cannot don't doesn't isn't aren't i'd shall may must quite pretty still ever even
-    already always someone somebody feel feels feeling felt something anybody else here make makes made
-    think thought guess wonder wondering wondered happen happens happened expect matter matters anymore
-    he she him her his hers they mum mom dad mother father wife husband partner friend son daughter
-    mate mates bro dude guys grandson granddaughter nan gran grandma grandpa grandad kids kid baby boss
-    says said say told tells tell saying mentioned reckons reckon heard apparently supposedly
-    stuff thingy whatever bloody dodgy super totally literally basically honestly seriously anyway
-    """.split()
-)
-"""Words dropped before matching (after synonyms, so "can't feel" can still become "numb")."""
-
-_KEEP_ENDINGS = ("ss", "us", "is", "ous")
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens, apostrophes kept inside words."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().replace("\u2019", "'"))
-
-
-def _stem(word: str) -> str:
-    """Light suffix stripping so 'stretches', 'stretching' and 'stretched' meet at 'stretch'."""
-    if word.endswith("'s"):
-        word = word[:-2]
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("ied") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("sses"):
-        return word[:-2]
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("eed"):
-            stem = word[: -len(suffix)]
-            if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouylsz":
-                stem = stem[:-1]  # running -> run, stopped -> stop; rolling keeps its double l
-            return stem.removesuffix("e")
-    if word.endswith("ly") and len(word) >= 6:
-        return word[:-2]
-    if word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(_KEEP_ENDINGS):
-        word = word[:-1]
-    if word.endswith("e") and len(word) >= 4:
-        word = word[:-1]
-    return word
-
-
-def load_synonyms(path: Path | None = None) -> dict[str, str]:
-    """Variant -> canonical phrase, from data/faq/synonyms.yaml (`canonical: [variants]`)."""
-    path = path or DATA_DIR / "faq" / "synonyms.yaml"
-    try:
-        raw = load_yaml(path) or {}
-        groups = raw["synonyms"]
-        mapping: dict[str, str] = {}
-        for canonical, variants in groups.items():
-            target = " ".join(words(str(canonical)))
-            for variant in (canonical, *variants):
-                key = " ".join(words(str(variant)))
-                if mapping.get(key, target) != target:
-                    raise FaqError(f"{path}: '{variant}' is given for both '{mapping[key]}' and '{target}'")
-                if key:
-                    mapping[key] = target
-    except DataFileError as exc:
-        raise FaqError(str(exc)) from exc
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise FaqError(f"{path}: cannot be read: {exc}") from exc
-    return mapping
-
-
-def load_discomfort(path: Path | None = None) -> tuple[str, ...]:
-    """The words of data/faq/discomfort.yaml."""
-    path = path or DATA_DIR / "faq" / "discomfort.yaml"
-    try:
-        return tuple(str(w) for w in (load_yaml(path) or {})["words"])
-    except DataFileError as exc:
-        raise FaqError(str(exc)) from exc
-    except (KeyError, TypeError) as exc:
-        raise FaqError(f"{path}: needs 'words', a list: {exc}") from exc
-
-
-class Normalizer:
-    """Turns text into the stemmed topic words that matching compares."""
-
-    def __init__(self, synonyms: Mapping[str, str] | None = None) -> None:
-        self.synonyms = dict(synonyms or {})
-        self._longest = max((len(variant.split()) for variant in self.synonyms), default=0)
-
-    def tokens(self, text: str) -> list[str]:
-        """Stemmed content words, in order, with synonyms replaced by their canonical phrase."""
-        found = words(text[:MAX_QUESTION_CHARS])
-        replaced: list[str] = []
-        i = 0
-        while i < len(found):
-            # The longest variant starting at this word wins ("lower back pain" before "back pain").
-            for size in range(min(self._longest, len(found) - i), 0, -1):
-                canonical = self.synonyms.get(" ".join(found[i : i + size]))
-                if canonical is not None:
-                    replaced += canonical.split()
-                    i += size
-                    break
-            else:
-                replaced.append(found[i])
-                i += 1
-        return [_stem(w) for w in replaced if w not in STOPWORDS]
-
-
-def content(text: str) -> str:
-    """The topic-bearing words of a text, stemmed lightly, in order (no synonyms applied)."""
-    return " ".join(Normalizer().tokens(text))
-
-
-def _word_count(text: str) -> int:
-    return len(words(text))
-
-
-class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One question with its phrasings, a short spoken answer, an optional follow-up and sources."""
-
-    id: Slug
-    topic: Text
-    red_flag: bool = False
-    declines: bool = False
-    """The answer politely refuses a request (to diagnose, to prescribe) and says who can help."""
-    suggest: bool = False
-    """The skill offers this entry's first phrasing as an example of what to ask."""
-    questions: Annotated[tuple[Text, ...], msgspec.Meta(min_length=3)]
-    keywords: tuple[Text, ...] = ()
-    first_when: tuple[Text, ...] = ()
-    """Patterns, written like red-flag keywords: a question containing one gets this entry's answer
-    whatever else it resembles, so a caution ("can she use a massage ball, she's pregnant") is never
-    lost to a how-to answer. Red flags still come first."""
-    requests: tuple[Text, ...] = ()
-    """Word-for-word openings of a request to do something ("book me", "order me"): text that starts
-    with one (after "can you", "please" and the like, or after "and") gets this entry's answer
-    whatever else it resembles, and an entry with requests is reached only through them, never by
-    resemblance. Red flags still come first."""
-    answer: Text
-    more: Text | None = None
-    routines: tuple[str, ...] = ()
-    sources: Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]
-
-    def __post_init__(self) -> None:
-        if _word_count(self.answer) > MAX_ANSWER_WORDS:
-            raise ValueError(f"[answer] {_word_count(self.answer)} words; at most {MAX_ANSWER_WORDS} fit a spoken reply")
-        if self.more is not None and _word_count(self.more) > MAX_MORE_WORDS:
-            raise ValueError(f"[more] {_word_count(self.more)} words; at most {MAX_MORE_WORDS}")
-
-
-class FaqError(ValueError):
-    """A FAQ file that cannot be used."""
-
-
-def _entry_id(entries: list[object], index: int) -> str:
-    entry = entries[index] if index < len(entries) else None
-    return str(entry.get("id", "?")) if isinstance(entry, dict) else "?"
-
-
-def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) -> tuple[Entry, ...]:
-    """Read and validate the FAQ file; routine ids are checked when given."""
-    path = path or DATA_DIR / "faq" / "en.yaml"
-    try:
-        raw = load_yaml(path)
-        entries = msgspec.convert(stripped(raw["entries"]), tuple[Entry, ...])
-    except DataFileError as exc:
-        raise FaqError(str(exc)) from exc
-    except (KeyError, TypeError) as exc:
-        raise FaqError(f"{path}: cannot be read: {exc}") from exc
-    except msgspec.ValidationError as exc:
-        loc, message = describe_error(exc)
-        where = f"entry {loc[0] + 1} '{_entry_id(raw['entries'], loc[0])}'" if loc and isinstance(loc[0], int) else "entries"
-        fields = ".".join(str(p) for p in loc[1:])
-        raise FaqError(f"{path}: {where}" + (f", field '{fields}'" if fields else "") + f": {message}") from exc
-    ids = [e.id for e in entries]
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise FaqError(f"{path}: repeated ids: {', '.join(repeated)}")
-    suggested = [e.id for e in entries if e.suggest and not e.red_flag]
-    if entries and len(suggested) < 2:
-        raise FaqError(f"{path}: at least two ordinary entries need suggest: true (the skill offers two examples)")
-    if routine_ids is not None:
-        for entry in entries:
-            missing = set(entry.routines) - routine_ids
-            if missing:
-                raise FaqError(f"{path}: entry '{entry.id}' offers unknown routines: {', '.join(sorted(missing))}")
-    return entries
 
 
 class Match(msgspec.Struct, frozen=True):
@@ -305,51 +107,6 @@ _DOMAIN = frozenset(
     osteoporosis pregnant pregnancy yoga pilates hamstring hamstrings exercise exercises workout bruise
     bruising dizzy decompression oil lotion wrap pad bounce bouncing""".split()
 )
-
-
-Slot = tuple[frozenset[str], int]
-"""Stems any of which fills the slot, and how many other words may come before it (after the
-previous slot)."""
-Alarm = tuple[tuple[Slot, ...], ...]
-"""A red-flag keyword, parsed. Groups joined by '&' must all occur somewhere in the question.
-Within a group, words must occur in order with at most one other word between neighbours, or
-none when joined by '+'; 'a|b' accepts either word. So "chest pain|tight" matches "my chest
-feels tight" and "chest pains" but not "can I do the chest opener if my shoulder hurts"; "back+
-wakes" matches "my back wakes me up" but not "back stretches when I wake up"; "fever & back"
-matches "I have a fever and my lower back is sore". Keywords use the canonical words of
-synonyms.yaml ('numb', 'tingling', 'fever', 'bladder'): questions are compared after synonyms."""
-
-
-def _alarm(keyword: str, normalizer: Normalizer) -> Alarm:
-    """Parse a red-flag keyword (see `Alarm`), rejecting words that could never match."""
-    groups = []
-    for part in keyword.lower().split("&"):
-        slots: list[Slot] = []
-        for chunk in part.split():
-            for position, slot in enumerate(chunk.split("+")):
-                options = [w for w in slot.split("|") if w]
-                for word in options:
-                    if normalizer.tokens(word) != [_stem(word)]:
-                        seen = " ".join(normalizer.tokens(word)) or "nothing (a stopword)"
-                        raise FaqError(
-                            f"red-flag keyword '{keyword}': '{word}' never matches; questions read it as {seen}"
-                        )
-                if not options:
-                    raise FaqError(f"red-flag keyword '{keyword}' has an empty word")
-                slots.append((frozenset(_stem(w) for w in options), 0 if position else 1))
-        if not slots:
-            raise FaqError(f"red-flag keyword '{keyword}' has an empty part")
-        groups.append(tuple(slots))
-    return tuple(groups)
-
-
-def _found(slots: tuple[Slot, ...], tokens: list[str], start: int = 0, anywhere: bool = True) -> bool:
-    """Whether the slots occur in order in tokens[start:], each within its allowed gap."""
-    if not slots:
-        return True
-    options, gap = slots[0]
-    end = len(tokens) if anywhere else min(len(tokens), start + gap + 1)
-    return any(tokens[i] in options and _found(slots[1:], tokens, i + 1, anywhere=False) for i in range(start, end))
 
 
 SIMILARITY_CANDIDATES = 5
@@ -518,12 +275,12 @@ class Matcher:
         """How much of the entry's most fully held phrasing the question holds: the weighted share,
         the weight held, and whether a held word is about this skill's domain."""
         best = (0.0, 0.0, False)
-        for words in self._phrasing_words[self._starts[index] : self._ends[index]]:
-            if len(words) < 2:  # one word held ("flexible") says little of what is asked
+        for phrasing in self._phrasing_words[self._starts[index] : self._ends[index]]:
+            if len(phrasing) < 2:  # one word held ("flexible") says little of what is asked
                 continue
-            held = words & present
+            held = phrasing & present
             weight = sum(self._weight.get(t, self._unknown_weight) for t in held)
-            total = sum(self._weight.get(t, self._unknown_weight) for t in words)
+            total = sum(self._weight.get(t, self._unknown_weight) for t in phrasing)
             share = weight / total
             if (share, weight) > best[:2]:
                 best = (share, weight, any(t in _DOMAIN for t in held))

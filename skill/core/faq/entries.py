@@ -1,0 +1,83 @@
+"""FAQ entries: their schema, and loading and checking data/faq."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
+from skill.core.faq.text import FaqError, _word_count
+from skill.core.schema import Slug, Text, describe_error, stripped
+
+MAX_ANSWER_WORDS = 45
+MAX_MORE_WORDS = 90
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One question with its phrasings, a short spoken answer, an optional follow-up and sources."""
+
+    id: Slug
+    topic: Text
+    red_flag: bool = False
+    declines: bool = False
+    """The answer politely refuses a request (to diagnose, to prescribe) and says who can help."""
+    suggest: bool = False
+    """The skill offers this entry's first phrasing as an example of what to ask."""
+    questions: Annotated[tuple[Text, ...], msgspec.Meta(min_length=3)]
+    keywords: tuple[Text, ...] = ()
+    first_when: tuple[Text, ...] = ()
+    """Patterns, written like red-flag keywords: a question containing one gets this entry's answer
+    whatever else it resembles, so a caution ("can she use a massage ball, she's pregnant") is never
+    lost to a how-to answer. Red flags still come first."""
+    requests: tuple[Text, ...] = ()
+    """Word-for-word openings of a request to do something ("book me", "order me"): text that starts
+    with one (after "can you", "please" and the like, or after "and") gets this entry's answer
+    whatever else it resembles, and an entry with requests is reached only through them, never by
+    resemblance. Red flags still come first."""
+    answer: Text
+    more: Text | None = None
+    routines: tuple[str, ...] = ()
+    sources: Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]
+
+    def __post_init__(self) -> None:
+        if _word_count(self.answer) > MAX_ANSWER_WORDS:
+            raise ValueError(f"[answer] {_word_count(self.answer)} words; at most {MAX_ANSWER_WORDS} fit a spoken reply")
+        if self.more is not None and _word_count(self.more) > MAX_MORE_WORDS:
+            raise ValueError(f"[more] {_word_count(self.more)} words; at most {MAX_MORE_WORDS}")
+
+
+def _entry_id(entries: list[object], index: int) -> str:
+    entry = entries[index] if index < len(entries) else None
+    return str(entry.get("id", "?")) if isinstance(entry, dict) else "?"
+
+
+def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) -> tuple[Entry, ...]:
+    """Read and validate the FAQ file; routine ids are checked when given."""
+    path = path or DATA_DIR / "faq" / "en.yaml"
+    try:
+        raw = load_yaml(path)
+        entries = msgspec.convert(stripped(raw["entries"]), tuple[Entry, ...])
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from exc
+    except (KeyError, TypeError) as exc:
+        raise FaqError(f"{path}: cannot be read: {exc}") from exc
+    except msgspec.ValidationError as exc:
+        loc, message = describe_error(exc)
+        where = f"entry {loc[0] + 1} '{_entry_id(raw['entries'], loc[0])}'" if loc and isinstance(loc[0], int) else "entries"
+        fields = ".".join(str(p) for p in loc[1:])
+        raise FaqError(f"{path}: {where}" + (f", field '{fields}'" if fields else "") + f": {message}") from exc
+    ids = [e.id for e in entries]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise FaqError(f"{path}: repeated ids: {', '.join(repeated)}")
+    suggested = [e.id for e in entries if e.suggest and not e.red_flag]
+    if entries and len(suggested) < 2:
+        raise FaqError(f"{path}: at least two ordinary entries need suggest: true (the skill offers two examples)")
+    if routine_ids is not None:
+        for entry in entries:
+            missing = set(entry.routines) - routine_ids
+            if missing:
+                raise FaqError(f"{path}: entry '{entry.id}' offers unknown routines: {', '.join(sorted(missing))}")
+    return entries
