@@ -498,3 +498,19 @@ def test_a_long_question_needs_a_domain_word_the_entry_explains(matcher: Matcher
     # A long question that does name the domain is still answered.
     match = matcher.match("how hot should a hot water bottle be i don't want to burn myself like last winter")
     assert match.entry is not None and match.entry.id == "heating-pad-safety", match.why
+
+
+def test_the_dense_bm25_table_gives_bm25s_own_scores():
+    # matcher reads bm25s's internal index.scores layout (pinned in pyproject): this notices a change.
+    import bm25s
+    import numpy as np
+
+    from skill.core.faq.matcher import _term_scores
+
+    corpus = [["neck", "stretch", "stiff"], ["foam", "roller", "back"], ["ice", "heat", "back", "back"]]
+    vocabulary, table = _term_scores(corpus)
+    index = bm25s.BM25()
+    index.index(corpus, show_progress=False)
+    for query in (["back"], ["neck", "back"], ["heat", "roller", "stiff"]):
+        dense = np.sum([table[vocabulary[w]] for w in query], axis=0)
+        assert np.allclose(dense, index.get_scores(query), atol=1e-5)
