@@ -35,11 +35,16 @@ def spelling(locale: str) -> dict[str, str]:
     return dict(COMMONWEALTH)
 
 
+def _spoken(text: str) -> str:
+    """A name as a slot value: lower case, letters and apostrophes only, single spaces."""
+    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
+
+
 def _routine_type(library: Library) -> dict[str, Any]:
     values = []
     for routine in library:
-        name = re.sub(r"[^a-z' ]+", " ", routine.title.lower()).strip()
-        synonyms = sorted({" ".join(re.sub(r"[^a-z' ]+", " ", s.lower()).split()) for s in routine.synonyms} - {name})
+        name = _spoken(routine.title)
+        synonyms = sorted({_spoken(s) for s in routine.synonyms} - {name})
         values.append({"id": routine.id, "name": {"value": name, "synonyms": synonyms}})
     return {"name": "ROUTINE", "values": values}
 
@@ -50,9 +55,8 @@ def _step_type(library: Library) -> dict[str, Any]:
     names: dict[str, str] = {}
     for routine in library:
         for step in routine.steps:
-            spoken = " ".join(re.sub(r"[^a-z' ]+", " ", step.name.lower()).split())
             if step_key(step.name) not in routines:  # "reverse presses" stays the routine's name
-                names.setdefault(step_key(step.name), spoken)
+                names.setdefault(step_key(step.name), _spoken(step.name))
     return {"name": "STEP", "values": [{"id": key, "name": {"value": name}} for key, name in sorted(names.items())]}
 
 

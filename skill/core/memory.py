@@ -44,7 +44,7 @@ def sync(memory: Memory, state: PlayerState, now: float) -> None:
     record.chimes, record.speech_rate = state.chimes, state.speech_rate
     if state.routine is None:
         return
-    if state.awaiting is Awaiting.SAFETY or (state.last is None and not state.paused and state.awaiting is not Awaiting.ANOTHER):
+    if state.last is None and not state.paused and state.awaiting is not Awaiting.ANOTHER:
         return  # chosen but not started: nothing narrated, nothing held
     if state.last is not None and not record.has_heard_safety(state.routine):
         record.heard_safety(state.routine)  # it began after its notes: next time the reminder will do

@@ -362,7 +362,7 @@ class Classifier:
             # An intent that takes slots, heard with none of them, must be sure of its carrier
             # words alone: "open spotify" is not a routine to start.
             confident = False
-        if kinds and kinds <= set(self.gazetteer.table) and not any(v.id for v in slots.values()):
+        if kinds and all(k in self.gazetteer.table for k in kinds) and not any(v.id for v in slots.values()):
             # An intent made only of named values ("go to child's pose") with none of them heard
             # is a guess from its carrier words: "go back to the one we just did" names no step.
             confident = False

@@ -134,7 +134,7 @@ class Conversation:
             self._ask_check_in(reply)
         if self.state.awaiting is None:
             self.state.awaiting = reply.asks
-        if self.state.awaiting is None and (event in KEEPS_QUESTION or self._not_begun(latest)):
+        if self.state.awaiting is None and (event in KEEPS_QUESTION or self._not_begun()):
             self.state.awaiting = latest
         return reply
 
@@ -155,10 +155,10 @@ class Conversation:
         reply.asks = Awaiting.CHECK_IN
         self.memory.record.checked_in = self.now
 
-    def _not_begun(self, latest: Awaiting | None) -> bool:
+    def _not_begun(self) -> bool:
         """The routine was chosen and its safety question is still open: nothing has been narrated."""
         state = self.state
-        return latest is Awaiting.SAFETY and state.routine is not None and state.last is None and not state.paused
+        return self.latest is Awaiting.SAFETY and state.routine is not None and state.last is None and not state.paused
 
     # ----- helpers ----------------------------------------------------------------------
 
@@ -166,6 +166,11 @@ class Conversation:
     def in_routine(self) -> bool:
         """A routine has been chosen (it may be paused, or waiting for its safety yes)."""
         return self.state.routine is not None
+
+    def _needs_memory(self) -> None:
+        """Stop here, saying so, when the user's memory could not be reached."""
+        if not self.memory.available:
+            raise DialogueError("memory.unavailable")
 
     def _routine_only(self) -> None:
         if not self.in_routine:
@@ -204,7 +209,7 @@ class Conversation:
             reply.say(self.voice.say("player.resume_hint"))
             reply.reprompt = self.voice.say("player.paused_reprompt")
             return reply
-        if self._not_begun(self.latest):
+        if self._not_begun():
             reply.say(self.voice.say("player.safety_ask"))
             reply.reprompt = self.voice.say("player.safety_reprompt")
             return reply

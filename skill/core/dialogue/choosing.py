@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from skill.core.dialogue.base import NOT_SAID, Conversation, DialogueError, Heard, fits, heard
+from skill.core.dialogue.base import NOT_SAID, Conversation, Heard, fits, heard
 from skill.core.player import Awaiting, Reply
 from skill.core.routines import Area, Equipment, Routine
 from skill.core.selection import Request, choose, duration_seconds
@@ -110,8 +110,7 @@ class Choosing(Conversation):
         return self._start_remembered(self.memory.record.last_routine, "memory.no_last")
 
     def _start_remembered(self, routine_id: str | None, missing_key: str) -> Reply:
-        if not self.memory.available:
-            raise DialogueError("memory.unavailable")
+        self._needs_memory()
         routine = self.library.get(routine_id) if routine_id else None
         if routine is None:
             return self._offer_all(Reply().say(self.voice.say(missing_key)))

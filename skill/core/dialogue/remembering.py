@@ -18,8 +18,7 @@ class Remembering(Conversation):
 
     def on_add_favourite(self, slots: Mapping[str, Heard]) -> Reply:
         """Add the current (or last) routine to the favourites; said only once the store has it."""
-        if not self.memory.available:
-            raise DialogueError("memory.unavailable")
+        self._needs_memory()
         routine_id = self.state.routine or self.memory.record.last_routine
         routine = self.library.get(routine_id) if routine_id else None
         if routine is None:
@@ -31,8 +30,7 @@ class Remembering(Conversation):
 
     def on_progress(self, slots: Mapping[str, Heard]) -> Reply:
         """A short weekly recap: sessions this week and last week, never a scolding."""
-        if not self.memory.available:
-            raise DialogueError("memory.unavailable")
+        self._needs_memory()
         voice = self.voice
         this_week, last_week = week_summary(self.memory.record, self.now)
         streak = weekly_streak(self.memory.record, self.now)
@@ -46,8 +44,7 @@ class Remembering(Conversation):
 
     def on_forget(self, slots: Mapping[str, Heard]) -> Reply:
         """Delete my data: asks to confirm first."""
-        if not self.memory.available:
-            raise DialogueError("memory.unavailable")
+        self._needs_memory()
         self.state.awaiting = Awaiting.FORGET
         reply = Reply().say(self.voice.say("memory.forget_confirm"))
         reply.reprompt = self.voice.say("memory.forget_reprompt")

@@ -139,7 +139,7 @@ class Steering(Conversation):
 
     def _prefer(self, change: str) -> Reply:
         """A setting that also holds outside a routine: the speaking rate and the chimes (remembered)."""
-        if self.in_routine and not self._not_begun(self.latest):
+        if self.in_routine and not self._not_begun():
             return self.player.adjust(self.state, self.voice, self.now, change)
         changed = self.player.prefer(self.state, change)
         reply = Reply().say(self.voice.say(f"player.{change}" if changed else f"player.{change}_limit"))
@@ -169,7 +169,7 @@ class Steering(Conversation):
         if feeling == "right" and self.latest is not Awaiting.CHECK_IN:
             return self.on_yes(slots)  # "pretty good" answers whatever was asked, like a yes
         change = {"easy": "slower", "hard": "faster"}.get(feeling)
-        if change and self.in_routine and self.latest is not Awaiting.CHECK_IN and not self._not_begun(self.latest):
+        if change and self.in_routine and self.latest is not Awaiting.CHECK_IN and not self._not_begun():
             return self._adjust(change)  # mid-routine: from this hold on
         changed = self.player.prefer(self.state, change) if change else True
         reply = Reply().say(self.voice.say(f"player.felt_{feeling}" if changed else f"player.felt_{feeling}_limit"))
@@ -185,7 +185,7 @@ class Steering(Conversation):
     def on_safety_notes(self, slots: Mapping[str, Heard]) -> Reply:
         """The chosen routine's safety notes in full; before it starts, ask to begin again."""
         self._routine_only()
-        return self.player.safety_notes(self.state, self.voice, self.now, begun=not self._not_begun(self.latest))
+        return self.player.safety_notes(self.state, self.voice, self.now, begun=not self._not_begun())
 
     def on_slower(self, slots: Mapping[str, Heard]) -> Reply:
         """Slower: longer holds and a slower tempo."""
