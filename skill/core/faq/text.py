@@ -42,7 +42,13 @@ def words(text: str) -> list[str]:
 
 
 def _stem(word: str) -> str:
-    """Light suffix stripping so 'stretches', 'stretching' and 'stretched' meet at 'stretch'."""
+    """Light suffix stripping so 'stretches', 'stretching' and 'stretched' meet at 'stretch'.
+
+    Hand-written on purpose, not PyStemmer's Snowball: Snowball also strips derivational endings
+    ('painful' -> 'pain', 'numbness' -> 'numb', 'position' -> 'posit'), which merges words the
+    red-flag patterns and entries keep apart. Measured end to end on the development halves it
+    answered 7 fewer questions, declined one fewer out-of-scope request and raised a false alarm.
+    """
     if word.endswith("'s"):
         word = word[:-2]
     if len(word) <= 3 or not word.isalpha():
