@@ -33,15 +33,9 @@ from typing import Any
 import msgspec
 
 from .base import BaseStore, Change, _check_user_id, _failed_write
-from .record import (
-    Conflict,
-    CorruptRecord,
-    LockTimeout,
-    MemoryRecord,
-    NewerVersion,
-    StorageError,
-    migrate,
-)
+from .errors import Conflict, CorruptRecord, LockTimeout, NewerVersion, StorageError
+from .migration import migrate
+from .record import MemoryRecord
 
 try:  # POSIX advisory locks serialise database (re)creation across processes
     import fcntl
