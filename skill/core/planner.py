@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from skill.core.active_window import window_cues
 from skill.core.phrases import Voice
 from skill.core.program import Dose, Program
 from skill.core.routines import MOVE_SECONDS, Cue, Kind, Move, Routine, Step
@@ -19,7 +20,6 @@ LEAD_IN = 3.0
 """Seconds of silence between "get ready" and "begin" at pace 1 (scaled by the pace)."""
 RELEASE_BREATH = 2.0
 """Seconds of quiet after each release before anything else is said, at pace 1 (scaled by the pace)."""
-BREATH_EVERY = 20.0
 PROSODY_MIN, PROSODY_MAX = 60, 130
 """Bounds of the rate the narration is spoken at, in percent, after the routine's own rate is applied."""
 
@@ -252,53 +252,9 @@ class Planner:
     def _active(
         self, build: _Builder, index: int, p: int, step: Step, dose: Dose, done: float, length: float, cues: frozenset[Cue]
     ) -> None:
-        """Cues inside the active window; times are offsets from the window's start."""
+        """Cues inside the active window, each spoken at its offset from the window's start."""
         quiet = self.options.verbosity is Verbosity.QUIET
         origin = build.now
-        events: list[tuple[float, str, str]] = []
-        if step.kind is Kind.REPS:
-            tempo = dose.tempo or 1.0
-            reps = dose.reps or 1
-            first = int(round(done / tempo))
-            for r in range(first, reps):
-                if Cue.COUNT in cues:
-                    key = "cue.last_rep" if r == reps - 1 and reps > 1 else "cue.count"
-                    events.append(((r - first) * tempo, "count", self.voice.say(key, count=r + 1)))
-        elif step.kind is Kind.BREATHE and step.breath is not None:
-            cycle = step.breath.inhale + step.breath.exhale
-            for c in range(int(length // cycle)):
-                if quiet and c >= 2:
-                    break
-                events.append((c * cycle, "breath_in", self.voice.say("cue.breath_in")))
-                events.append((c * cycle + step.breath.inhale, "breath_out", self.voice.say("cue.breath_out")))
-        elif step.kind in (Kind.HOLD, Kind.ROLL):
-            events.extend(self._timed_cues(step.kind, cues, dose.active(), done, quiet))
-        for offset, cue, text in sorted(events, key=lambda e: e[0]):
+        for offset, cue, text in window_cues(self.voice, step, dose, done, length, cues, quiet):
             build.wait_until(origin + offset, index, p)
             build.speak(text, cue, index, p)
-
-    def _timed_cues(
-        self, kind: Kind, cues: frozenset[Cue], total: float, done: float, quiet: bool
-    ) -> list[tuple[float, str, str]]:
-        """Halfway, ten-seconds-left, breathing and three-two-one, placed by absolute time in the hold."""
-        wanted: list[tuple[float, str, str]] = []
-        if Cue.HALFWAY in cues and total >= 20 and not quiet:
-            wanted.append((total / 2, "halfway", "cue.halfway"))
-        if Cue.TEN_LEFT in cues and total >= 30 and not quiet:
-            wanted.append((total - 10, "ten_left", "cue.ten_left"))
-        if Cue.BREATHING in cues and total >= 45 and not quiet and kind is Kind.HOLD:
-            moment = 15.0
-            while moment < total - 15:
-                if all(abs(moment - t) >= 6 for t, _, _ in wanted):
-                    wanted.append((moment, "breathing", "cue.breathing"))
-                moment += BREATH_EVERY
-        if Cue.COUNTDOWN in cues and total >= 10:
-            for n in (3, 2, 1):
-                wanted.append((total - n, "countdown", str(n)))
-        events = []
-        for moment, cue, key in sorted(wanted):
-            if moment < done:
-                continue
-            text = self.voice.say("cue.count", count=key) if cue == "countdown" else self.voice.say(key)
-            events.append((moment - done, cue, text))
-        return events

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from skill.core.limits import MAX_RESPONSE_BYTES, MAX_SSML_CHARS
@@ -11,12 +12,35 @@ from skill.core.ssml import break_seconds, check_ssml
 __all__ = ["break_seconds", "check_response", "check_ssml"]
 
 
+@cache
+def _serializer() -> Any:
+    """The ASK SDK's serializer, made once."""
+    from ask_sdk_core.serialize import DefaultSerializer
+
+    return DefaultSerializer()
+
+
+def _model_problem(body: str) -> str | None:
+    """Why a response's JSON does not read as the ASK SDK's ResponseEnvelope model, or None when it does."""
+    from ask_sdk_model import ResponseEnvelope
+
+    try:
+        read = _serializer().deserialize(body, ResponseEnvelope)
+    except Exception as exc:  # a check reports what it finds and never raises
+        return f"response does not read as an ASK SDK ResponseEnvelope ({exc})"
+    return None if isinstance(read, ResponseEnvelope) else "response does not read as an ASK SDK ResponseEnvelope"
+
+
 def check_response(envelope: dict[str, Any]) -> list[str]:
     """Problems with a whole response envelope; an empty list means it is within every limit."""
     problems = []
-    size = len(json.dumps(envelope).encode("utf-8"))
+    body = json.dumps(envelope)
+    size = len(body.encode("utf-8"))
     if size > MAX_RESPONSE_BYTES:
         problems.append(f"response is {size} bytes, over the {MAX_RESPONSE_BYTES} byte limit")
+    model = _model_problem(body)
+    if model:
+        problems.append(model)
     response = envelope.get("response")
     if not isinstance(response, dict):
         return [*problems, "response envelope has no 'response' object"]

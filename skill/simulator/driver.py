@@ -12,7 +12,7 @@ from typing import Any
 
 from skill.core.timeline import SpeechRate
 from skill.simulator.checks import check_response
-from skill.simulator.envelopes import Session
+from skill.simulator.envelopes import Session, SlotValue
 from skill.simulator.nlu import Understander, Understanding, understander
 from skill.simulator.ssml_reader import Piece, plain_text, read, seconds
 
@@ -134,11 +134,9 @@ class Simulator:
     session: Session = field(default_factory=Session)
     estimate: SpeechRate = field(default_factory=SpeechRate)
     nlu: Understander | None = None
+    """Understands typed phrases; the session's locale's model is loaded on the first `say`."""
     speech_seconds: float = 0.0
     """How long the last response takes to say (speech plus reprompt window bookkeeping)."""
-
-    def __post_init__(self) -> None:
-        self.nlu = self.nlu or understander(self.session.locale)
 
     def say(self, text: str, wait: float | None = None) -> list[Exchange]:
         """The user says `text` after `wait` seconds (default: once the last answer has been heard).
@@ -153,7 +151,9 @@ class Simulator:
             elapsed -= self.speech_seconds + 2 * LISTEN_WINDOW
             exchanges.append(self._send(None, self.session.ended("EXCEEDED_MAX_REPROMPTS"), "no answer: the session timed out"))
         self.session.advance(elapsed)
-        heard = (self.nlu or understander(self.session.locale)).understand(text)
+        if self.nlu is None:
+            self.nlu = understander(self.session.locale)
+        heard = self.nlu.understand(text)
         note = None
         if heard.kind == "SessionEndedRequest":
             if not self.session.open:
@@ -169,6 +169,18 @@ class Simulator:
             envelope = self.session.intent(heard.intent or "AMAZON.FallbackIntent", heard.slots)
         exchanges.append(self._send(heard, envelope, note))
         return exchanges
+
+    def launch(self) -> Exchange:
+        """Send a LaunchRequest in the open session, or a new one when none is open (no phrase is understood)."""
+        return self.send(self.session.launch())
+
+    def intent(self, name: str, slots: dict[str, SlotValue] | None = None) -> Exchange:
+        """Send an intent with the slots given, as Alexa's own understanding would fill them (no phrase is understood)."""
+        return self.send(self.session.intent(name, slots))
+
+    def send(self, envelope: dict[str, Any]) -> Exchange:
+        """Send a request envelope made by the caller (any request type) and read and check the response."""
+        return self._send(None, envelope, None)
 
     def _send(self, heard: Understanding | None, envelope: dict[str, Any], note: str | None) -> Exchange:
         response = self.transport(envelope)

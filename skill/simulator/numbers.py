@@ -1,4 +1,4 @@
-"""Built-in slot values: AMAZON.NUMBER from digits or words, AMAZON.DURATION to ISO-8601."""
+"""AMAZON.NUMBER and AMAZON.DURATION (ISO-8601) from words, by hand: text2num refuses "a hundred" and "oh", ovos-date-parser "a minute and a half"."""
 
 from __future__ import annotations
 

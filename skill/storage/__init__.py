@@ -10,7 +10,8 @@ or plug :class:`StorePersistenceAdapter` into the ASK SDK (``persistence_adapter
 ``handler_input.attributes_manager.persistent_attributes``.
 
 This package only re-exports: the protocol and retry loop are in ``base``, the ASK adapter in
-``adapter``, the record and its errors in ``record``, the back ends in ``sqlite`` and
+``adapter``, the record in ``record``, its errors in ``errors``, reading older versions in
+``migration``, week summaries in ``weeks``, the back ends in ``sqlite`` and
 ``dynamodb`` (loaded when first asked for) and the choice between them in ``factory``.
 """
 
@@ -20,21 +21,11 @@ from typing import Any
 
 from .adapter import StorePersistenceAdapter, user_id_from_envelope
 from .base import BaseStore, Change, Store
+from .errors import Conflict, CorruptRecord, LockTimeout, NewerVersion, StorageError
 from .factory import default_sqlite_path, store_from_env
-from .record import (
-    CURRENT_VERSION,
-    Conflict,
-    CorruptRecord,
-    LockTimeout,
-    MemoryRecord,
-    NewerVersion,
-    Resume,
-    StorageError,
-    checked,
-    migrate,
-    week_summary,
-    weekly_streak,
-)
+from .migration import migrate
+from .record import CURRENT_VERSION, MemoryRecord, Resume, checked
+from .weeks import week_summary, weekly_streak
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,8 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from skill.alexa.envelope import user_ids
 
 from .base import Store
-from .record import CURRENT_VERSION, MAX_FAVOURITES, MAX_SAFETY_HEARD, MemoryRecord, StorageError
+from .errors import StorageError
+from .record import CURRENT_VERSION, MAX_FAVOURITES, MAX_SAFETY_HEARD, MemoryRecord
 
 
 def user_id_from_envelope(request_envelope: Any) -> str:

@@ -17,7 +17,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from .record import Conflict, LockTimeout, MemoryRecord, StorageError, checked
+from .errors import Conflict, LockTimeout, StorageError
+from .record import MemoryRecord, checked
 
 Change = Callable[[MemoryRecord], "MemoryRecord | None"]
 

@@ -34,14 +34,9 @@ from typing import Any
 import msgspec
 
 from .base import BaseStore, _check_user_id, _failed_write
-from .record import (
-    Conflict,
-    CorruptRecord,
-    MemoryRecord,
-    NewerVersion,
-    StorageError,
-    migrate,
-)
+from .errors import Conflict, CorruptRecord, NewerVersion, StorageError
+from .migration import migrate
+from .record import MemoryRecord
 
 try:
     import boto3

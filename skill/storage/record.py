@@ -18,35 +18,15 @@ can be smuggled in by a handler that sets a new key. What it holds:
   user hears the one-line reminder instead (v3);
 * ``revision``    – optimistic concurrency counter owned by the store (0 = never stored).
 
-Stored bodies carry a version ``v``. :func:`migrate` reads any known version (currently 1, 2 and 3)
-and raises :class:`CorruptRecord` for anything it cannot read. Version 2 is version 3 without
-``chimes``, ``speech_rate`` and ``safety_heard``, which take their defaults. Version 3 exists so that
-an older release meeting a record with those fields leaves it alone (:class:`NewerVersion`) instead
-of quarantining it as unreadable.
-
-Version 1 (the first release) stored this shape::
-
-    {"v": 1,
-     "pace": 1.0,                      # 0.5 .. 2.0 were accepted; clamped to PACE_MIN .. PACE_MAX now
-     "verbose": true,                  # true -> verbosity "full", false -> "short"
-     "favorites": ["desk-break"],      # US spelling, unbounded, could repeat
-     "last": "desk-break",             # or null
-     "resume": {"routine": "desk-break", "step": 2, "elapsed": 31.5, "at": 1700000000},
-     "disclaimer": true,
-     "history": [1699990000, 1700000000]}   # session start times, epoch seconds
-
-Every v1 key except ``v`` is optional. v1 had no phases (``phase_index`` becomes 0) and no
-revision counter (the store supplies it).
+Stored bodies carry a version ``v``; reading older ones is ``migration``'s job, and the errors
+stores raise are in ``errors``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
-import re
 import sys
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta, ValidationError
@@ -65,41 +45,8 @@ SESSION_WINDOW_SECONDS = SESSION_WINDOW_DAYS * 86400.0
 # free text.
 RoutineId = Annotated[str, Meta(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
 # msgspec accepts inf and nan floats: a ge bound rejects nan, this le bound rejects inf.
-_FINITE_MAX = sys.float_info.max
-Seconds = Annotated[float, Meta(ge=0, le=_FINITE_MAX)]
-
-
-# --------------------------------------------------------------------------------------- errors
-
-
-class StorageError(Exception):
-    """The store could not do what was asked: storage down, locked too long, disk full, ...
-
-    Never carries a half-written record: a failed write leaves the stored record as it was.
-    """
-
-
-class LockTimeout(StorageError):
-    """The store stayed locked for its whole timeout; retrying would only wait as long again."""
-
-
-class Conflict(StorageError):
-    """Someone else wrote the record between our read and our write (revision mismatch)."""
-
-
-class CorruptRecord(ValueError):
-    """A stored body that cannot be read as any known record version."""
-
-
-class NewerVersion(CorruptRecord):
-    """A body written by a newer release (``v`` above :data:`CURRENT_VERSION`).
-
-    It is not garbage, just not ours to read: stores refuse to touch it (they raise
-    :class:`StorageError`) instead of quarantining and overwriting it.
-    """
-
-
-# -------------------------------------------------------------------------------------- record
+FINITE_MAX = sys.float_info.max
+Seconds = Annotated[float, Meta(ge=0, le=FINITE_MAX)]
 
 
 class Resume(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -206,150 +153,3 @@ def checked(record: MemoryRecord) -> MemoryRecord:
     except TypeError as exc:  # a value of no JSON-like type was assigned to a field
         raise ValidationError(str(exc)) from None
     return msgspec.convert(data, MemoryRecord)
-
-
-# ----------------------------------------------------------------------------------- migration
-
-
-class _ResumeV1(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    routine: str
-    step: Annotated[int, Meta(ge=0)]
-    elapsed: Seconds = 0.0
-    at: Seconds = 0.0
-
-
-class _RecordV1(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    v: Literal[1]
-    pace: Annotated[float, Meta(ge=-_FINITE_MAX, le=_FINITE_MAX)] = 1.0
-    verbose: bool = True
-    favorites: list[str] = msgspec.field(default_factory=list)
-    last: str | None = None
-    resume: _ResumeV1 | None = None
-    disclaimer: bool = False
-    history: list[Seconds] = msgspec.field(default_factory=list)
-
-
-def _is_slug(value: str) -> bool:
-    return len(value) <= 64 and re.fullmatch(SLUG_PATTERN, value) is not None
-
-
-def _from_v1(raw: dict[str, Any]) -> MemoryRecord:
-    old = msgspec.convert(raw, _RecordV1)
-    favourites: list[str] = []
-    for fav in old.favorites:  # keep the most recently added occurrence order, newest last
-        if _is_slug(fav):
-            if fav in favourites:
-                favourites.remove(fav)
-            favourites.append(fav)
-    resume = None
-    if old.resume is not None and _is_slug(old.resume.routine):
-        resume = Resume(
-            routine_id=old.resume.routine,
-            step_index=min(old.resume.step, 999),
-            phase_index=0,
-            elapsed_seconds=min(old.resume.elapsed, 86400.0),
-            saved_at=old.resume.at,
-        )
-    return MemoryRecord(
-        resume=resume,
-        pace=min(max(old.pace, PACE_MIN), PACE_MAX),
-        verbosity=Verbosity.FULL if old.verbose else Verbosity.SHORT,
-        favourites=favourites[-MAX_FAVOURITES:],
-        last_routine=old.last if old.last is not None and _is_slug(old.last) else None,
-        sessions=sorted(old.history)[-MAX_SESSIONS:],
-        disclaimer_heard=old.disclaimer,
-    )
-
-
-def migrate(raw: Any) -> MemoryRecord:
-    """Read a stored body of any known version and return a current :class:`MemoryRecord`.
-
-    ``raw`` may be the JSON text (``str``/``bytes``) or the decoded ``dict``. Raises
-    :class:`CorruptRecord` for anything unreadable, :class:`NewerVersion` for a body from a
-    newer release. The returned record's ``revision`` comes from the body when present (v2);
-    stores overwrite it with their own authoritative counter.
-    """
-    data = raw
-    try:
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            data = bytes(data).decode("utf-8")
-        if isinstance(data, str):
-            data = json.loads(data)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise CorruptRecord(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise CorruptRecord(f"body is a {type(data).__name__}, not an object")
-    version = data.get("v")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise CorruptRecord(f"body has no integer version 'v' (got {version!r})")
-    try:
-        if version == 1:
-            return _from_v1(data)
-        if version == 2:
-            if {"chimes", "speech_rate", "safety_heard"} & data.keys():
-                raise CorruptRecord("v2 body has fields that only v3 has")
-            return msgspec.convert({**data, "v": CURRENT_VERSION}, MemoryRecord)
-        if version == CURRENT_VERSION:
-            return msgspec.convert(data, MemoryRecord)
-    except ValidationError as exc:
-        raise CorruptRecord(f"v{version} body does not validate: {exc}") from None
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise CorruptRecord(f"v{version} body is unreadable: {exc}") from None
-    if version > CURRENT_VERSION:
-        raise NewerVersion(f"body is version {version}; this release reads up to {CURRENT_VERSION}")
-    raise CorruptRecord(f"unknown record version {version}")
-
-
-# ----------------------------------------------------------------------------- week summaries
-
-
-def _local_date(ts: float, tz: dt.tzinfo) -> dt.date:
-    return dt.datetime.fromtimestamp(ts, tz).date()
-
-
-def _as_datetime(now: float | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    if isinstance(now, dt.datetime):
-        return now if now.tzinfo is not None else now.replace(tzinfo=tz)
-    return dt.datetime.fromtimestamp(now, tz)
-
-
-def _monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
-def _sessions_by_week(record: MemoryRecord, tz: dt.tzinfo) -> dict[dt.date, int]:
-    counts: dict[dt.date, int] = {}
-    for ts in record.sessions:
-        if not math.isfinite(ts):
-            continue
-        week = _monday(_local_date(ts, tz))
-        counts[week] = counts.get(week, 0) + 1
-    return counts
-
-
-def week_summary(
-    record: MemoryRecord, now: float | dt.datetime, tz: dt.tzinfo = dt.UTC
-) -> tuple[int, int]:
-    """``(sessions_this_week, sessions_last_week)`` by ISO week (Monday..Sunday) in ``tz``.
-
-    A forgiving measure: it counts sessions per week and never asks for a daily chain.
-    ``now`` is epoch seconds or a datetime (naive ones are taken to be in ``tz``).
-    """
-    this_week = _monday(_as_datetime(now, tz).astimezone(tz).date())
-    counts = _sessions_by_week(record, tz)
-    return counts.get(this_week, 0), counts.get(this_week - dt.timedelta(days=7), 0)
-
-
-def weekly_streak(
-    record: MemoryRecord, now: float | dt.datetime, tz: dt.tzinfo = dt.UTC
-) -> int:
-    """Consecutive ISO weeks with at least one session, ending this week — or last week, so a
-    streak is not 'broken' on Monday morning before this week's first session."""
-    this_week = _monday(_as_datetime(now, tz).astimezone(tz).date())
-    counts = _sessions_by_week(record, tz)
-    week = this_week if counts.get(this_week) else this_week - dt.timedelta(days=7)
-    streak = 0
-    while counts.get(week):
-        streak += 1
-        week -= dt.timedelta(days=7)
-    return streak

@@ -1,4 +1,4 @@
-"""Verification of requests sent to the skill by Alexa, with the `cryptography` package alone.
+"""Verification of requests sent to the skill by Alexa, with `cryptography` alone; one module: one ordered security check.
 
 Amazon requires a web-service skill to check every request before acting on it:
 

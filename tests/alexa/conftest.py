@@ -1,76 +1,51 @@
-"""A conversation driver: real envelopes through the built skill, with every response checked."""
+"""Conversations with the built skill through the simulator's own Simulator, every response checked by check_response."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from ask_sdk_model import ResponseEnvelope
 
-from skill.alexa.builder import build_skill, invoke
-from skill.core.limits import MAX_BREAK_MS, MAX_RESPONSE_BYTES, MAX_SSML_CHARS
-from skill.simulator.checks import check_response
+from skill.alexa.builder import build_skill
+from skill.simulator.driver import Exchange, Simulator, in_process
 from skill.simulator.envelopes import Session, SlotValue
 
-BREAK = re.compile(r'<break time="(\d+)ms"/>')
 TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass
 class Said:
-    """One response, parsed."""
+    """One response, as the simulator read it."""
 
-    raw: dict[str, Any]
+    exchange: Exchange
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self.exchange.response
 
     @property
     def ssml(self) -> str:
-        return ((self.raw.get("response") or {}).get("outputSpeech") or {}).get("ssml", "")
+        return self.exchange.ssml
 
     @property
     def text(self) -> str:
+        """The speech's SSML with its tags removed and white space folded."""
         return re.sub(r"\s+", " ", TAG.sub(" ", self.ssml)).strip()
 
     @property
     def reprompt(self) -> str | None:
-        reprompt = (self.raw.get("response") or {}).get("reprompt")
-        if not reprompt:
-            return None
-        return TAG.sub("", reprompt["outputSpeech"]["ssml"]).strip()
+        return self.exchange.reprompt
 
     @property
     def ends(self) -> bool:
-        return (self.raw.get("response") or {}).get("shouldEndSession") is not False
+        return self.exchange.end_session
 
     @property
     def state(self) -> dict[str, Any]:
         return (self.raw.get("sessionAttributes") or {}).get("player") or {}
-
-    def breaks(self) -> list[float]:
-        return [int(ms) / 1000 for ms in BREAK.findall(self.ssml)]
-
-
-def check_limits(raw: dict[str, Any]) -> None:
-    """The certification limits every response must respect."""
-    skill = SKILL
-    envelope = skill.serializer.deserialize(json.dumps(raw), ResponseEnvelope)
-    assert isinstance(envelope, ResponseEnvelope)
-    assert len(json.dumps(raw).encode()) <= MAX_RESPONSE_BYTES
-    response = raw.get("response") or {}
-    for speech in (response.get("outputSpeech"), (response.get("reprompt") or {}).get("outputSpeech")):
-        if speech:
-            assert len(speech["ssml"]) <= MAX_SSML_CHARS
-            assert all(int(ms) <= MAX_BREAK_MS for ms in BREAK.findall(speech["ssml"]))
-            import xml.etree.ElementTree as ET
-
-            ET.fromstring(speech["ssml"])
-    if response.get("shouldEndSession") is False:
-        assert response.get("reprompt"), "a response that keeps the session open must reprompt"
-    # ... and everything the simulator checks on every response (SSML tags, audio, prosody, ...).
-    assert not check_response(raw)
 
 
 SKILL = build_skill()
@@ -78,29 +53,39 @@ USERS = itertools.count(1)
 
 
 class Conversation:
-    """Talks to the skill in-process as one user on one device."""
+    """One user on one device, talking to the skill in process through a Simulator that sends intents as given."""
 
     def __init__(self, skill=SKILL, locale: str = "en-US", user_id: str | None = None) -> None:
         counter = itertools.count(1)
-        self.skill = skill
         # A user of its own unless a test means to come back as the same person.
         user_id = user_id or f"amzn1.ask.account.test-{next(USERS)}"
-        self.session = Session(locale=locale, user_id=user_id, ids=lambda: f"{user_id}-{next(counter)}")
+        session = Session(locale=locale, user_id=user_id, ids=lambda: f"{user_id}-{next(counter)}")
+        self.simulator = Simulator(in_process(skill), session)
         self.last: Said | None = None
 
+    @property
+    def session(self) -> Session:
+        return self.simulator.session
+
     def send(self, envelope: dict[str, Any]) -> Said:
-        raw = invoke(self.skill, envelope)
-        check_limits(raw)
-        self.session.receive(raw)
-        self.last = Said(raw)
-        return self.last
+        """Send an envelope made by the test."""
+        return self._heard(self.simulator.send(envelope))
 
     def launch(self) -> Said:
-        return self.send(self.session.launch())
+        return self._heard(self.simulator.launch())
 
     def say(self, intent: str, **slots: SlotValue | str) -> Said:
         filled = {k: v if isinstance(v, SlotValue) else SlotValue(v) for k, v in slots.items()}
-        return self.send(self.session.intent(intent, filled))
+        return self._heard(self.simulator.intent(intent, filled))
+
+    def _heard(self, exchange: Exchange) -> Said:
+        """The response, which must pass every check the simulator makes (check_response)."""
+        assert not exchange.warnings, exchange.warnings
+        body = exchange.response.get("response") or {}
+        for speech in (body.get("outputSpeech"), (body.get("reprompt") or {}).get("outputSpeech")):
+            assert not speech or "ssml" in speech, "Said reads SSML speech only"
+        self.last = Said(exchange)
+        return self.last
 
     def begin(self, routine_id: str) -> Said:
         """Open the skill, start a routine and say yes to its safety notes; the first step's answer."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-import skill.storage.sqlite as sqlite_module
+import skill.storage.sqlite_connections as sqlite_module
 from skill.alexa.builder import build_skill, invoke
 from skill.core.routines import load_library
 from skill.simulator.envelopes import Session, SlotValue

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from skill.alexa.builder import default_skill, invoke
-from skill.simulator.envelopes import Session
+from skill.simulator.envelopes import Session, SlotValue
 from skill.simulator.checks import check_response
 from skill.simulator.driver import (
     ANSWER_DELAY,
@@ -100,6 +100,7 @@ def _bad(response_body):
         ({"outputSpeech": {"type": "SSML", "ssml": "<speak>open <b></speak>"}, "shouldEndSession": True}, "not well formed"),
         ({"outputSpeech": {"type": "SSML", "ssml": "<speak>hi</speak>"}, "shouldEndSession": False}, "without a reprompt"),
         ({"outputSpeech": {"type": "SSML", "ssml": "<speak>hi</speak>"}, "card": {"type": "Simple", "content": "x" * 30000}}, "byte limit"),
+        ({"directives": "not a list", "shouldEndSession": True}, "does not read as an ASK SDK ResponseEnvelope"),
     ],
 )
 def test_every_response_is_checked_with_a_visible_warning(body, warning):
@@ -113,6 +114,23 @@ def test_real_responses_pass_every_check():
     for line in ("open back coach", "start the upper back tennis ball release", "yes", "keep going", "keep going"):
         for exchange in sim.say(line):
             assert check_response(exchange.response) == []
+
+
+def test_intents_go_to_the_skill_with_their_slots_as_given_past_the_understanding():
+    sim, sent = _sim()
+    sim.launch()
+    exchange = sim.intent("StartRoutineIntent", {"routine": SlotValue("desk break", "desk-break", "ROUTINE")})
+    assert exchange.heard is None and not exchange.warnings
+    slot = sent[-1]["request"]["intent"]["slots"]["routine"]
+    assert slot["resolutions"]["resolutionsPerAuthority"][0]["values"][0]["value"]["id"] == "desk-break"
+    assert exchange.response["sessionAttributes"]["player"]["routine"] == "desk-break"
+    ended = sim.send(sim.session.ended("USER_INITIATED"))
+    assert ended.request["request"]["type"] == "SessionEndedRequest" and not sim.session.open
+
+
+def test_a_locale_without_an_interaction_model_can_still_be_sent_intents():
+    sim = Simulator(in_process(), Session(locale="fr-FR"))
+    assert sim.launch().speech and sim.nlu is None
 
 
 class _SkillOverHttp(BaseHTTPRequestHandler):

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 
 from skill.storage import BaseStore, Conflict, MemoryRecord, SqliteStore, StorageError
-from skill.storage import sqlite as sqlite_module
+from skill.storage import sqlite_connections as sqlite_module
 
 from ._workers import append_sessions
 

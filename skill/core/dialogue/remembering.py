@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from skill.core.dialogue.base import Conversation, DialogueError, Heard
 from skill.core.player import Awaiting, Reply
-from skill.storage.record import week_summary, weekly_streak
+from skill.storage.weeks import week_summary, weekly_streak
 
 log = logging.getLogger("backcoach.skill")
 
