@@ -17,7 +17,8 @@ from skill.dependencies import MissingDependency
 from skill.simulator.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
 from skill.simulator.statistical import Classifier, Guess, Inputs, cached
-from skill.simulator.words import FALLBACK, after_prefix, tokens
+from skill.core.words import words as tokens
+from skill.simulator.words import FALLBACK, after_prefix
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"

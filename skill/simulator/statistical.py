@@ -44,7 +44,8 @@ from skill.simulator.envelopes import SlotValue
 from skill.simulator import numbers as numbers_module
 from skill.simulator import words as words_module
 from skill.simulator.numbers import UNIT_SECONDS, parse_duration
-from skill.simulator.words import FALLBACK, after_prefix, tokens
+from skill.core.words import words as tokens
+from skill.simulator.words import FALLBACK, after_prefix
 
 CACHE_VERSION = "10"
 """Part of the cache key, with this module's code: change it to retire every cached classifier."""

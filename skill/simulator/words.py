@@ -1,15 +1,10 @@
-"""Words as the simulator reads typed text: lower case, apostrophes kept inside words."""
+"""Helpers for word lists as the simulator reads them (the tokenizer itself is skill.core.words)."""
 
 from __future__ import annotations
 
 import re
 
 FALLBACK = "AMAZON.FallbackIntent"
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case words with apostrophes kept, punctuation dropped."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)*", text.lower().replace("\u2019", "'"))
 
 
 def after_prefix(words: list[str], prefixes: list[list[str]]) -> list[str] | None:

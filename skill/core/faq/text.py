@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
+from skill.core.words import words
 
 MAX_QUESTION_CHARS = 300
 """Longer input is cut: nobody asks a spoken question this long, and matching stays fast."""
@@ -34,11 +35,6 @@ STOPWORDS = frozenset(
 """Words dropped before matching (after synonyms, so "can't feel" can still become "numb")."""
 
 _KEEP_ENDINGS = ("ss", "us", "is", "ous")
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens, apostrophes kept inside words."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().replace("\u2019", "'"))
 
 
 def _stem(word: str) -> str:
