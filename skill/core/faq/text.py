@@ -105,6 +105,12 @@ def load_discomfort(path: Path | None = None) -> tuple[str, ...]:
         raise FaqError(f"{path}: needs 'words', a list: {exc}") from exc
 
 
+_FIRST_PERSON = {
+    **dict.fromkeys(("his", "her", "their", "your"), "my"),
+    **dict.fromkeys(("himself", "herself", "themselves", "yourself"), "myself"),
+}
+
+
 class Normalizer:
     """Turns text into the stemmed topic words that matching compares."""
 
@@ -114,7 +120,9 @@ class Normalizer:
 
     def tokens(self, text: str) -> list[str]:
         """Stemmed content words, in order, with synonyms replaced by their canonical phrase."""
-        found = words(text[:MAX_QUESTION_CHARS])
+        # Symptoms told about someone else read like one's own, so every synonym written in the
+        # first person ("between my legs", "wetting myself") also hears "between his legs".
+        found = [_FIRST_PERSON.get(w, w) for w in words(text[:MAX_QUESTION_CHARS])]
         replaced: list[str] = []
         i = 0
         while i < len(found):
