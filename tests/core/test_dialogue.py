@@ -362,3 +362,13 @@ def test_steps_queued_hands_free_but_never_heard_keep_their_full_instructions():
     later = _player().library.get("desk-break").steps[timeline.steps[1]]
     assert coach.state.step == first and later.say in text(Reply(parts=[
         s.text for p in reply.parts if isinstance(p, Timeline) for s in p.segments if s.text]))
+
+
+def test_an_unresolved_routine_name_that_the_coach_declines_gets_that_answer():
+    coach = Coach()
+    coach(Event.LAUNCH)
+    reply = coach(Event.START, routine=("plantar fasciitis", None))
+    assert coach.state.answer == "other-body-parts" and coach.state.routine is None
+    assert "physiotherapist" in text(reply)
+    reply = coach(Event.START, routine=("wibble wobble", None))
+    assert "wibble wobble" in text(reply) and "physiotherapist" not in text(reply)

@@ -33,10 +33,11 @@ class Choosing(Conversation):
             for spoken, resolved in ((spoken_routine, routine_id), (spoken_area, area_id), (spoken_equipment, equipment_id))
             if spoken and not resolved
         ]
-        # Words that resolved to nothing may still describe a red flag ("a routine for my numb legs").
+        # Words that resolved to nothing may still describe a red flag ("a routine for my numb legs")
+        # or something the coach declines ("stretches for plantar fasciitis": not its area).
         for spoken in unknown:
             match = self.faq.match(spoken)
-            if match.urgent is not None:
+            if match.urgent is not None or (match.entry is not None and match.entry.declines):
                 return self._answer(match, spoken)
         request = Request(
             routine=routine_id,
