@@ -4,6 +4,8 @@
 `run(settings) -> Report`; every figure is a median over repeated runs, printed next to a
 baseline measured in the same run, with its budget and PASS/FAIL (INFO: reported only, SKIP: a
 tool is missing). The exit code is 1 when any budget fails.
+Shared by them: common (rows, reports, statistics), servers (gunicorn, requests), machine
+(CPU, load, profiles, logs) and load (one wrk or bench.loadgen run).
 
  1 turn     in-process turn per request kind vs a trivial ask-sdk skill: <= 2x and < 1 ms
  2 web      gunicorn (2 workers) under wrk, 32 connections, vs a bare Flask echo route:

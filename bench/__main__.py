@@ -9,7 +9,8 @@ import sys
 import time
 import traceback
 
-from bench.common import FAIL, SKIP, Report, Row, Settings, loadavg, machine
+from bench.common import FAIL, SKIP, Report, Row, Settings
+from bench.machine import loadavg, machine
 
 MODULES = ("turn", "web", "cold", "nlu", "speech", "memory", "storage")
 """In order; `--only 2` or `--only http` picks some."""

@@ -10,18 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import (
-    PYTHON,
-    ROOT,
-    Report,
-    Settings,
-    bench_env,
-    is_error_answer,
-    median,
-    ms,
-    paired_ratio,
-    verdict,
-)
+from bench.common import PYTHON, ROOT, Report, Settings, median, ms, paired_ratio, verdict
+from bench.servers import bench_env, is_error_answer
 
 NAME = "3 cold start"
 MAX_RATIO = 1.5
@@ -40,7 +30,7 @@ sys.stdout.flush()
 
 _PROFILE = """
 import cProfile, json, pstats, sys
-from bench.common import profile_lines
+from bench.machine import profile_lines
 event = json.loads(open(sys.argv[1], encoding="utf-8").read())
 def first():
     from skill.lambda_function import lambda_handler

@@ -10,7 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import Gunicorn, Report, ServerError, Settings, is_error_answer, verdict
+from bench.common import Report, Settings, verdict
+from bench.servers import Gunicorn, ServerError, is_error_answer
 
 NAME = "6 memory (RSS)"
 MIX = ("launch", "start-routine", "next", "question", "stop")

@@ -8,7 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, Report, Settings, median, ms, percentile, profile_lines, verdict
+from bench.common import ROOT, Report, Settings, median, ms, percentile, verdict
+from bench.machine import profile_lines
 
 NAME = "4 local NLU"
 MEDIAN_BUDGET = 0.002

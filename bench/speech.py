@@ -12,7 +12,8 @@ import time
 import wave
 from pathlib import Path
 
-from bench.common import Report, Settings, median, paired_ratio, profile_lines, secs, verdict
+from bench.common import Report, Settings, median, paired_ratio, secs, verdict
+from bench.machine import profile_lines
 
 NAME = "5 local speech"
 ROUTINE = "lower-back-relief"

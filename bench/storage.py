@@ -11,18 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    INFO,
-    Report,
-    Settings,
-    describe_records,
-    is_error_answer,
-    median,
-    ms,
-    percentile,
-    profile_lines,
-    quiet_logs,
-)
+from bench.common import INFO, Report, Settings, median, ms, percentile
+from bench.machine import describe_records, profile_lines, quiet_logs
+from bench.servers import is_error_answer
 
 NAME = "7 storage (SQLite)"
 ROUTINES = ("desk-break", "neck-and-shoulders", "lower-back-relief")

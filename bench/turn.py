@@ -7,19 +7,9 @@ import json
 import time
 from typing import Any
 
-from bench.common import (
-    Report,
-    Settings,
-    describe_records,
-    is_error_answer,
-    median,
-    ms,
-    paired_ratio,
-    percentile,
-    profile_lines,
-    quiet_logs,
-    verdict,
-)
+from bench.common import Report, Settings, median, ms, paired_ratio, percentile, verdict
+from bench.machine import describe_records, profile_lines, quiet_logs
+from bench.servers import is_error_answer
 
 NAME = "1 in-process turn"
 KINDS = ("launch", "start-routine", "routine-step", "next", "pause", "question")

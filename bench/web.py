@@ -7,32 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    FAIL,
-    INFO,
-    PYTHON,
-    ROOT,
-    Gunicorn,
-    Report,
-    ServerError,
-    Settings,
-    bench_env,
-    cpu_snapshot,
-    cpu_usage,
-    is_error_answer,
-    median,
-    ms,
-    paired_ratio,
-    post_json,
-    verdict,
-)
+from bench.common import FAIL, INFO, Report, Settings, median, ms, paired_ratio, verdict
+from bench.load import drive
+from bench.machine import cpu_seconds, cpu_snapshot, cpu_usage
+from bench.servers import Gunicorn, ServerError, is_error_answer, post_json
 
 NAME = "2 HTTP (gunicorn)"
 CONNECTIONS = 32
@@ -45,94 +29,12 @@ keep-alive connections and the other idles, so its figures swing from run to run
 MIN_SHARE = 0.5
 MAX_P99 = 0.050
 
-_LUA = """
-local f = assert(io.open({body}, "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-{headers}
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {{"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, '
-    .. '"status": %d, "timeout": %d, "p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %f}}\\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
-end
-"""
-
-
-def drive(
-    url: str, body: Path, headers: dict[str, str], duration: float, work: Path
-) -> dict[str, Any]:
-    """One bounded load run; latencies in microseconds, plus 'rps'."""
-    if shutil.which("wrk"):
-        script = work / "post.lua"
-        lines = "\n".join(
-            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()
-        )
-        script.write_text(_LUA.format(body=json.dumps(str(body)), headers=lines))
-        cmd = [
-            "wrk",
-            "-t1",
-            f"-c{CONNECTIONS}",
-            f"-d{max(1, round(duration))}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(script),
-            url,
-        ]
-    else:
-        cmd = [
-            PYTHON,
-            "-m",
-            "bench.loadgen",
-            url,
-            str(body),
-            "--connections",
-            str(CONNECTIONS),
-            "--duration",
-            str(duration),
-            "--max-requests",
-            "500000",
-        ]
-        cmd += [arg for k, v in headers.items() for arg in ("--header", f"{k}: {v}")]
-    done = subprocess.run(
-        cmd,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=duration + 60,
-        cwd=ROOT,
-        env=bench_env(),
-    )
-    for line in done.stdout.splitlines():
-        if line.startswith("BENCH_JSON "):
-            result = json.loads(line[len("BENCH_JSON ") :])
-            result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-            result["errors"] = sum(
-                result[k] for k in ("connect", "read", "write", "status", "timeout")
-            )
-            return result
-    raise RuntimeError(f"load run printed no result: {done.stdout[-500:]} {done.stderr[-500:]}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def _profile(settings: Settings) -> list[str]:
     """Profile of the app's request path, in this process (no server)."""
     import os as _os
 
-    from bench.common import profile_lines, quiet_logs
+    from bench.machine import profile_lines, quiet_logs
     from bench.envelopes import conversation
 
     saved = {k: _os.environ.get(k) for k in ("BACKCOACH_VERIFY", "BACKCOACH_STORAGE")}
@@ -244,13 +146,13 @@ def run(settings: Settings) -> Report:
                         f"{name}: HTTP {status}, answer {json.dumps(answer)[:200]}\n"
                         f"{servers[name].tail()}"
                     )
-                drive(servers[name].url, body, headers, 1, work)
+                drive(servers[name].url, body, headers, 1, work, CONNECTIONS)
             for _ in range(rounds):  # interleaved rounds
                 for name, _app, _env, body, headers, _threads in configs:
                     pids = servers[name].worker_pids()
                     before = [cpu_seconds(pid) for pid in pids]
                     machine_before = cpu_snapshot()
-                    result = drive(servers[name].url, body, headers, duration, work)
+                    result = drive(servers[name].url, body, headers, duration, work, CONNECTIONS)
                     result["busy"], result["steal"] = cpu_usage(machine_before, cpu_snapshot())
                     used = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
                     result["split"] = [u / max(sum(used), 1e-9) for u in used]

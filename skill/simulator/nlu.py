@@ -2,66 +2,32 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
-
-from rapidfuzz import fuzz, process
 
 from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, load_yaml
+from skill.core.words import words as tokens
 from skill.dependencies import MissingDependency
 from skill.simulator.envelopes import SlotValue
-from skill.simulator.numbers import parse_duration, parse_number
+from skill.simulator.exact_samples import Candidate, ExactSamples
 from skill.simulator.statistical import Classifier, Guess, Inputs, cached
-from skill.core.words import words as tokens
+from skill.simulator.training import _fingerprint, training_inputs
 from skill.simulator.words import FALLBACK, after_prefix
+
+__all__ = ["ALEXA", "FALLBACK", "Understander", "Understanding", "_fingerprint", "training_inputs", "understander"]
 
 ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
-FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
 EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
+"""Intents that carry what was said in a SearchQuery slot."""
 FRAMED_WORDS = 4
 """An exact question or statement sample with this many words of its own..."""
 FRAMED_DOUBT = 0.9
 """...wins unless the statistical tier is at least this sure of another intent."""
-"""Intents that carry what was said in a SearchQuery slot."""
-TRAINING_SAMPLES = 1500
-"""Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
-MAX_SLOT_WORDS = 12
-MAX_FREE_TEXT_WORDS = 40
-"""AMAZON.SearchQuery takes a whole sentence; other slots a short name."""
-FUZZY_RESOLUTION = 88
-"""Least rapidfuzz score for a slot value to resolve to a near-miss synonym."""
-
-
-@dataclass
-class _Node:
-    words: dict[str, _Node] = field(default_factory=dict)
-    slots: dict[tuple[str, str], _Node] = field(default_factory=dict)
-    ends: list[tuple[str, str, int]] = field(default_factory=list)
-    """(intent, sample, number of literal words) for samples ending here."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Words:
-    """An utterance's words and the positions of those that are not articles."""
-
-    all: list[str]
-    kept: list[int]
-
-    def word(self, at: int) -> str:
-        return self.all[self.kept[at]]
-
-    def span(self, start: int, end: int) -> list[str]:
-        """Original words for kept positions start..end, with the articles just before them."""
-        first = self.kept[start - 1] + 1 if start > 0 else 0
-        return self.all[first : self.kept[end - 1] + 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +47,9 @@ class Understanding:
     """Which tier understood it: exact, statistical or fallback."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    intent: str
-    sample: str
-    slots: dict[str, SlotValue]
-    score: float
-    literal: int = 0
-    """Words of the sample said word for word (its slots aside)."""
-
 
 class Understander:
-    """Matches text against every sample utterance of a locale's model, most specific match first."""
+    """Understands text in tiers: the model's exact samples (exact_samples.py), the statistical tier, then the fallback."""
 
     def __init__(self, model: dict[str, Any], alexa: dict[str, Any] | None = None,
                  inputs: Inputs | None = None, fingerprint: str = "", spelling: dict[str, str] | None = None) -> None:
@@ -114,48 +71,15 @@ class Understander:
         self.one_shot_words = [tokens(w) for w in alexa["invocation"]["one_shot"]]
         self.joiners = [tokens(w) for w in alexa["invocation"]["one_shot_joiners"]]
         self.exit_words = {" ".join(tokens(w)) for w in alexa["invocation"]["exit"]}
-        self.types: dict[str, dict[str, tuple[str, str]]] = {}
-        for slot_type in language.get("types", []):
-            table: dict[str, tuple[str, str]] = {}
-            for value in slot_type["values"]:
-                name = value["name"]["value"]
-                for said in (name, *value["name"].get("synonyms", [])):
-                    table.setdefault(self._key(said), (value["id"], name))
-            self.types[slot_type["name"]] = table
-        self.root = _Node()
-        self.slot_kinds: dict[str, dict[str, str]] = {}
-        self.intents: set[str] = set()
-        for intent in language["intents"]:
-            self.intents.add(intent["name"])
-            kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
-            self.slot_kinds[intent["name"]] = kinds
-            for sample in intent.get("samples", []):
-                self._add(intent["name"], sample, kinds)
+        self.exact = ExactSamples(language, alexa["built_in_intents"], self.articles)
+        self.intents = self.exact.intents
+        self.slot_kinds = self.exact.slot_kinds
         self.whole_phrases: dict[str, str] = {}
         for name, phrases in alexa["built_in_intents"].items():
             if name in self.intents:
                 for phrase in phrases:
-                    self._add(name, phrase, {})
                     if any(w in self.fillers for w in tokens(phrase)):
                         self.whole_phrases[" ".join(tokens(phrase))] = name
-
-    def _key(self, text: str) -> str:
-        return " ".join(w for w in tokens(text) if w not in self.articles)
-
-    def _add(self, intent: str, sample: str, kinds: dict[str, str]) -> None:
-        node = self.root
-        literal = 0
-        for part in re.findall(r"\{\w+\}|[^\s{}]+", sample.lower()):
-            if part.startswith("{"):
-                name = part[1:-1]
-                node = node.slots.setdefault((name, kinds.get(name, "AMAZON.SearchQuery")), _Node())
-                continue
-            for word in tokens(part):
-                if word in self.articles:
-                    continue
-                node = node.words.setdefault(word, _Node())
-                literal += 1
-        node.ends.append((intent, sample, literal))
 
     # ----- public -----------------------------------------------------------------------
 
@@ -193,10 +117,10 @@ class Understander:
             return Understanding("IntentRequest", self.whole_phrases[" ".join(said)], {}, " ".join(said), 100.0,
                                  explain=("tier: exact sample (a built-in phrase)",), tier="exact")
         words = [w for w in said if w not in self.fillers]
-        candidates = self._candidates(words, 0.0)
+        candidates = self.exact.candidates(words, 0.0)
         trimmed = self._without_opener(words)
         if trimmed is not None:
-            candidates += self._candidates(trimmed, 2.0)
+            candidates += self.exact.candidates(trimmed, 2.0)
         # A sample said word for word, with no slot, is the surest reading there is: "back one"
         # is that sample of PreviousIntent before it is "{area} one".
         ranked = sorted((c for c in candidates if c.score > 0), key=lambda c: (not c.slots, c.score), reverse=True)
@@ -244,7 +168,7 @@ class Understander:
                 raise MissingDependency("the simulator's statistical tier", exc.name) from exc
         return self._classifier
 
-    def _close_exact(self, ranked: list[_Candidate], guess: Guess) -> _Candidate | None:
+    def _close_exact(self, ranked: list[Candidate], guess: Guess) -> Candidate | None:
         """An exact match for an intent the statistical tier ranks nearly as high as its best.
 
         A sample that fits word for word is evidence the classifier alone does not weigh:
@@ -273,7 +197,7 @@ class Understander:
             words = rest
         return words
 
-    def _agrees(self, candidate: _Candidate, guess: Guess) -> bool:
+    def _agrees(self, candidate: Candidate, guess: Guess) -> bool:
         """Whether an unsettled exact match says what the statistical tier says, and says more.
 
         Both free text ("my legs have gone numb": the carrier decides question or statement), or
@@ -284,7 +208,7 @@ class Understander:
             return True
         return candidate.intent == guess.intent and not guess.slots and bool(candidate.slots)
 
-    def _settled(self, candidate: _Candidate) -> bool:
+    def _settled(self, candidate: Candidate) -> bool:
         """Whether an exact match needs no second opinion: every slot resolved, no free text."""
         kinds = self.slot_kinds.get(candidate.intent, {})
         return all(
@@ -333,146 +257,6 @@ class Understander:
                         return rest[len(joiner) :]
                 return rest
         return None
-
-    def _candidates(self, words: list[str], penalty: float) -> list[_Candidate]:
-        # Articles are matched loosely: dropped from the walk, but slot values keep them
-        # ("half an hour"), taken from the original words between the neighbouring literals.
-        kept = [i for i, w in enumerate(words) if w not in self.articles]
-        found: list[_Candidate] = []
-        self._walk(self.root, _Words(words, kept), 0, {}, found, penalty)
-        return found
-
-    def _walk(
-        self,
-        node: _Node,
-        words: _Words,
-        at: int,
-        filled: dict[str, tuple[str, list[str]]],
-        found: list[_Candidate],
-        penalty: float,
-    ) -> None:
-        if at == len(words.kept):
-            for intent, sample, literal in node.ends:
-                candidate = self._score(intent, sample, literal, filled, penalty)
-                if candidate is not None:
-                    found.append(candidate)
-            return
-        child = node.words.get(words.word(at))
-        if child is not None:
-            self._walk(child, words, at + 1, filled, found, penalty)
-        for (name, kind), child in node.slots.items():
-            longest = MAX_FREE_TEXT_WORDS if kind == "AMAZON.SearchQuery" else MAX_SLOT_WORDS
-            for end in range(at + 1, min(len(words.kept), at + longest) + 1):
-                self._walk(child, words, end, {**filled, name: (kind, words.span(at, end))}, found, penalty)
-
-    def _score(
-        self, intent: str, sample: str, literal: int, filled: dict[str, tuple[str, list[str]]], penalty: float
-    ) -> _Candidate | None:
-        score = 10.0 * literal - penalty
-        slots: dict[str, SlotValue] = {}
-        resolved_any = False
-        for name, (kind, said) in filled.items():
-            text = " ".join(said)
-            if kind == "AMAZON.SearchQuery":
-                slots[name] = SlotValue(text)
-                score += 1.0 - 0.2 * len(said)
-            elif kind == "AMAZON.NUMBER":
-                number = parse_number(said) or parse_number(self._bare(said))
-                if number is None:
-                    return None
-                slots[name] = SlotValue(str(int(number)) if number.is_integer() else str(number))
-                score += 8.0
-            elif kind == "AMAZON.DURATION":
-                duration = parse_duration(text) or parse_duration(" ".join(self._bare(said)))
-                if duration is None:
-                    return None
-                slots[name] = SlotValue(duration)
-                score += 8.0
-            elif kind in self.types:
-                text = " ".join(self._bare(said)) or text
-                resolved = self._resolve(kind, text)
-                if resolved is None:
-                    slots[name] = SlotValue(text, None, kind)
-                    score -= 12.0 + 2.0 * len(said)
-                else:
-                    # A word of a known value counts a little more than a literal word, so
-                    # the longest known name wins ("tennis ball routine" is a routine).
-                    slots[name] = SlotValue(text, resolved[0], kind)
-                    per_word = 10.5 if resolved[1] else 5.0
-                    score += 8.0 + resolved[1] + per_word * len([w for w in said if w not in self.articles])
-                    resolved_any = True
-            else:
-                slots[name] = SlotValue(text)
-        if literal == 0 and not resolved_any:
-            return None  # a bare slot that matched nothing known is not an understanding
-        return _Candidate(intent, sample, slots, score, literal)
-
-    def _bare(self, said: list[str]) -> list[str]:
-        """The words without leading articles ("a 10 minute" to "10 minute")."""
-        start = 0
-        while start < len(said) and said[start] in self.articles:
-            start += 1
-        return said[start:]
-
-    def _resolve(self, kind: str, text: str) -> tuple[str, float] | None:
-        """The id a spoken value resolves to, with a bonus for an exact rather than near match."""
-        table = self.types[kind]
-        key = self._key(text)
-        if key in table:
-            return table[key][0], 1.0
-        near = process.extractOne(key, table.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_RESOLUTION)
-        if near is not None:
-            return table[near[0]][0], 0.0
-        return None
-
-
-STATEMENT_OPENERS = frozenset("i i've i'm i'd my both there's it's it this that since after".split())
-
-
-def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """The FAQ's phrasings, read once, as the shape of free text the statistical tier learns.
-
-    A real speaker's understanding knows how questions and statements are shaped from far more
-    than one skill's samples; the FAQ gives the tier that sense twice over: without their first
-    word as stand-ins for the question and statement slots, and whole, as utterances of
-    QuestionIntent or StatementIntent (by how they open).
-    """
-    from skill.core.faq import load_entries
-
-    free_text: dict[str, list[str]] = {"query": [], "statement": []}
-    whole: dict[str, list[str]] = {"QuestionIntent": [], "StatementIntent": []}
-    for entry in load_entries():
-        for phrasing in entry.questions:
-            words = tokens(phrasing)
-            statement = words[0] in STATEMENT_OPENERS
-            whole["StatementIntent" if statement else "QuestionIntent"].append(" ".join(words))
-            if len(words) > 2:
-                free_text["statement" if statement else "query"].append(" ".join(words[1:]))
-    return free_text, whole
-
-
-def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """What the statistical tier learns from besides the model: stand-ins for free text, and the
-    full template expansion with the FAQ's phrasings as whole questions and statements."""
-    free_text, whole = faq_shapes()
-    training = models.training_samples(locale, TRAINING_SAMPLES)
-    for intent, utterances in whole.items():
-        training[intent] = [*training.get(intent, []), *utterances]
-    return free_text, training
-
-
-def _fingerprint() -> str:
-    """The files and code training_inputs reads, for the classifier cache key."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    parts = [str(TRAINING_SAMPLES)]
-    for path in (models.SOURCE, FAQ_FILE, Path(models.__file__).with_name("model_templates.py"), Path(__file__)):
-        parts.append(path.read_text(encoding="utf-8"))
-    try:
-        parts.append(version("hassil"))
-    except PackageNotFoundError:
-        parts.append("hassil missing")
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 @cache

@@ -1,7 +1,8 @@
 """Quick answers: validated entries from data/faq and a matcher from question text to the best one.
 
 `text` normalises words, `entries` loads and checks the data, `alarms` reads red-flag keywords,
-and `matcher` ranks entries for a question (its docstring says how).
+`matcher` ranks entries for a question (its docstring says how) and `acceptance` decides whether
+the best one answers it.
 """
 
 from skill.core.faq.alarms import Alarm

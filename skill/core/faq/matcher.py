@@ -1,4 +1,4 @@
-"""Quick answers: validated entries from data/faq and a matcher from question text to the best one.
+"""The FAQ matcher: ranks entries for a question with BM25 and phrasing similarity, and raises red flags.
 
 Everything the matcher needs is built once, when a `Matcher` is made; a question then costs a
 fraction of a millisecond.
@@ -10,10 +10,10 @@ fraction of a millisecond.
   phrasings and keywords, so rare, telling words count for more than common ones. rapidfuzz
   compares the question with each phrasing on its own (token set and plain ratio), which rewards
   the same words in the same order. The rank is a weighted sum of the two.
-* Accepting. The best entry is returned only if its closest phrasing is similar enough AND the
-  entry accounts for enough of the question's telling words. "How much does a chiropractor cost
-  in Denver" resembles "does massage work with chiropractic care", but only one of its three
-  topic words is about that entry, so it is declined.
+* Accepting (acceptance.py). The best entry is returned only if its closest phrasing is similar
+  enough AND the entry accounts for enough of the question's telling words. "How much does a
+  chiropractor cost in Denver" resembles "does massage work with chiropractic care", but only one
+  of its three topic words is about that entry, so it is declined.
 * Red flags. Red-flag entries are reached only through their keywords, which are specific
   patterns ("worse|worst night", "fever & back|spine"; see `Alarm`), never by resemblance: "my
   legs feel tight" must not raise the alarm that "my legs feel numb" raises. A question that
@@ -30,11 +30,11 @@ import msgspec
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from skill.core.faq.acceptance import COVERED_WORDS, DOMAIN, accepted
 from skill.core.faq.alarms import _alarm, _found
 from skill.core.faq.entries import Entry, load_entries
 from skill.core.faq.text import (
     Normalizer,
-    _stem,
     load_discomfort,
     load_synonyms,
     words,
@@ -44,36 +44,11 @@ THRESHOLD = 60.0
 """Below this confidence (0 to 100) the skill says it does not know that one."""
 BM25_WEIGHT = 0.3
 """Share of the rank from BM25, scaled so the best entry scores 100; the rest is phrasing similarity."""
-MIN_SIMILARITY = 60.0
-"""The chosen entry's closest phrasing must be at least this similar to the question (0 to 100)."""
-MIN_COVERED = 0.4
-"""At least this share of the question's topic words, each weighted by how telling it is, must be
-accounted for by the chosen entry: 'book me a massage appointment' shares only 'massage'."""
-COVERED_WORDS = 5
-"""The share above is asked of questions up to this many topic words. A longer, chattier question
-("started a new job lifting boxes and my upper back is killing me, what massage is best") tells
-its story in words no entry uses, so it needs the entry to account for about as many telling
-words as a short question holds, not the same share..."""
-MIN_COVERED_LONG = 0.15
-"""...and never less than this share."""
 ANSWER_WORD_CREDIT = 0.5
 """A question word found only in an entry's answer, not its phrasings, counts this much."""
 MAX_WORD_WEIGHT = 4.0
-"""Cap on a word's weight (its BM25 idf) in that share; words no entry uses get the cap."""
-CONTAINED = 0.85
-"""A long question that tells a story around its question ("I'm a hairdresser, on my feet all day,
-how can I give myself a neck massage at the end of a shift") is also accepted when it holds at
-least this share of one of the entry's phrasings, each word weighted by how telling it is..."""
-CONTAINED_WEIGHT = 2.5
-"""...and the words it holds weigh at least this much (two words that several entries share will do), one a
-word about backs, necks, massage or stretching."""
-EXPLAINED = 0.5
-"""A question of at least EXPLAINED_WORDS topic words, at least this share of them (weighted)
-explained by the entry, one of them a word of this skill's domain, needs its phrasing similarity
-only to reach EXPLAINED_SIMILARITY: a long question is never very like a short phrasing letter by
-letter ("what height should my monitor be to stop my neck and back hurting")."""
-EXPLAINED_WORDS = 5
-EXPLAINED_SIMILARITY = 45.0
+"""Cap on a word's weight (its BM25 idf) in the share of the question an entry accounts for
+(acceptance.MIN_COVERED); words no entry uses get the cap."""
 STORY_UNKNOWN_WEIGHT = 2.0
 """In a question longer than COVERED_WORDS topic words, a word no entry uses weighs at most this
 (a middling word's weight), not MAX_WORD_WEIGHT: in a long question such words are mostly the story
@@ -91,22 +66,6 @@ class Match(msgspec.Struct, frozen=True):
     urgent: Entry | None = None
     """A red-flag entry the question touches on: its answer always comes first."""
     why: str = ""
-
-
-# Stems that show a question is about what this skill covers, even when no entry fits it.
-_DOMAIN = frozenset(
-    _stem(w)
-    for w in """back backs neck necks shoulder shoulders spine spinal lumbar muscle muscles knot knots
-    massage massages massaging massager masseuse therapist stretch stretches stretching stretched
-    foam roller rolling roll posture pain pains painful ache aches aching sore soreness stiff
-    stiffness tight tightness tense tension spasm spasms strain strained pulled injury trigger
-    shiatsu swedish stone stones tissue ball tennis lacrosse gun theragun percussion ice heat
-    heating warm cold mattress pillow sleep slouch slouching desk chiropractor physiotherapy
-    physical therapy blade blades hip hips head headache headaches tool tools flexible flexibility crack
-    cracking bend bending lift lifting laptop sitting standing warmup sciatica hot bottle bath shower
-    osteoporosis pregnant pregnancy yoga pilates hamstring hamstrings exercise exercises workout bruise
-    bruising dizzy decompression oil lotion wrap pad bounce bouncing""".split()
-)
 
 
 SIMILARITY_CANDIDATES = 5
@@ -244,17 +203,11 @@ class Matcher:
         )
         contained = self._contained(present, best)
         why += f", holds {contained[0]:.0%} of a phrasing ({contained[1]:.1f})"
-        explained = covered >= EXPLAINED and len(tokens) >= EXPLAINED_WORDS and any(
-            t in _DOMAIN and self._credit(t, best) == 1.0 for t in tokens
-        )
-        if not self._accept(score, float(similar[pick]), covered, len(tokens)) and not (
-            contained[0] >= CONTAINED and contained[1] >= CONTAINED_WEIGHT and contained[2]
-        ) and not (explained and similar[pick] >= EXPLAINED_SIMILARITY):
+        domain_explained = any(t in DOMAIN and self._credit(t, best) == 1.0 for t in tokens)
+        if not accepted(score, self.threshold, float(similar[pick]), covered, len(tokens), contained, domain_explained):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
-        if len(tokens) > COVERED_WORDS and not entry.declines and not any(
-            t in _DOMAIN and self._credit(t, best) == 1.0 for t in tokens
-        ):
+        if len(tokens) > COVERED_WORDS and not entry.declines and not domain_explained:
             # A long question whose explained words are all everyday ones ("every morning", "stop")
             # is about something else: "my husband snores and I'm exhausted every morning".
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why + ", no domain word explained")
@@ -283,7 +236,7 @@ class Matcher:
             total = sum(self._weight.get(t, self._unknown_weight) for t in phrasing)
             share = weight / total
             if (share, weight) > best[:2]:
-                best = (share, weight, any(t in _DOMAIN for t in held))
+                best = (share, weight, any(t in DOMAIN for t in held))
         return best
 
     def _credit(self, token: str, index: int) -> float:
@@ -292,10 +245,6 @@ class Matcher:
         if token in self._words[index]:
             return 1.0
         return ANSWER_WORD_CREDIT if token in self._answer_words[index] else 0.0
-
-    def _accept(self, score: float, similar: float, covered: float, words: int) -> bool:
-        least = max(MIN_COVERED_LONG, MIN_COVERED * min(1.0, COVERED_WORDS / max(words, 1)))
-        return score >= self.threshold and similar >= MIN_SIMILARITY and covered >= least
 
     def _similarity(self, query: str, entries: np.ndarray) -> np.ndarray:
         """For each of the given entries, the best similarity (0 to 100) of the question to one
@@ -332,7 +281,7 @@ class Matcher:
 
     def in_domain(self, question: str) -> bool:
         """Whether a question is about backs, necks, massage or stretching, even if no entry fits."""
-        return any(t in _DOMAIN for t in self.normalizer.tokens(question or ""))
+        return any(t in DOMAIN for t in self.normalizer.tokens(question or ""))
 
     def suggestions(self) -> list[Entry]:
         """The entries whose first phrasing the skill offers as an example question."""

@@ -1,0 +1,293 @@
+"""The statistical tier's classifier: trained on filled-in samples, it guesses an intent, its confidence and its slots.
+
+How it reads an utterance is told in statistical.py's docstring; the features and SVM it trains
+are in learning.py, the slot values it finds in slot_spans.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from skill.core.words import words as tokens
+from skill.simulator.envelopes import SlotValue
+from skill.simulator.learning import Features, _one_vs_rest
+from skill.simulator.slot_spans import Gazetteer, Span, duration_spans
+from skill.simulator.words import FALLBACK, after_prefix
+
+DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
+UNRESOLVED_WORDS = 5
+"""Most words taken as a value the model does not know ("start a routine for my numb legs")."""
+SLOTLESS_LEAST = 0.8
+"""Least confidence for an intent with slots when none of its slots was heard..."""
+SLOTLESS_SIMILAR = 75
+"""...and least rapidfuzz ratio to one of its samples that have no slot ("start that one")."""
+FREE_TEXT_FILLS = 2
+"""Training texts made from each sample with a free-text slot, each with other stand-in words..."""
+SLOT_FILLS = 1
+"""...and from each sample with custom or number slots. Values are replaced by their type before the
+word features see them, so more fillings only repeat the same word features: six and three cost
+twice the training time and understood the development sets no better."""
+TEMPERATURE = 4.0
+"""Sharpness of the softmax that turns the SVM's margins into confidences."""
+SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
+"""fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
+SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
+_SLOT = re.compile(r"\{(\w+)\}")
+START = "<s>"
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """The statistical tier's reading of an utterance."""
+
+    intent: str
+    probability: float
+    ranked: tuple[tuple[str, float], ...]
+    slots: dict[str, SlotValue]
+    spans: tuple[tuple[str, Span | None, str], ...] = ()
+    """(slot name, span or None for free text, the words) for explaining."""
+    confident: bool = True
+    probabilities: dict[str, float] = field(default_factory=dict)
+    """Every intent's confidence."""
+
+
+class Classifier:
+    """Intent probabilities for an utterance, and its slots, learned from an interaction model."""
+
+    def __init__(self, model: dict[str, Any], alexa: dict[str, Any], free_text: dict[str, list[str]] | None = None,
+                 training: dict[str, list[str]] | None = None) -> None:
+        """`free_text` gives stand-ins for each SearchQuery slot by name (alexa.yaml's examples fill the
+        rest); `training` gives more samples per intent than the model holds, to learn from."""
+        language = model["interactionModel"]["languageModel"]
+        self.articles = frozenset(alexa["articles"])
+        self.examples = list(alexa.get("search_query_examples") or ["something"])
+        self.out_of_domain = list(alexa.get("out_of_domain") or [])
+        self.corrections = [tokens(c) for c in alexa.get("corrections") or []]
+        self.vocabulary: dict[str, set[str]] = {}
+        self._shapes: dict[str, list[str]] = {}
+        self._slotless: dict[str, list[str]] = {}
+        self.fillers = frozenset(alexa["fillers"])
+        self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
+        self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
+        self.slot_kinds: dict[str, dict[str, str]] = {}
+        self.free_text_intents = {
+            i["name"] for i in language["intents"]
+            if i.get("slots") and all(s["type"] == "AMAZON.SearchQuery" for s in i["slots"])
+        }
+        self.samples: dict[str, list[str]] = {}
+        self.carriers: dict[str, list[list[str]]] = {}
+        for intent in language["intents"]:
+            name = intent["name"]
+            kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
+            self.slot_kinds[name] = kinds
+            self.samples[name] = list(intent.get("samples", []))
+        for name, phrases in alexa["built_in_intents"].items():
+            if name in self.samples:
+                self.samples[name] += list(phrases)
+        learn = {name: [*dict.fromkeys([*(training or {}).get(name, []), *samples])] for name, samples in self.samples.items()}
+        for name, samples in learn.items():
+            for sample in samples:
+                slot_names = _SLOT.findall(sample)
+                if slot_names and self.slot_kinds[name].get(slot_names[0]) == "AMAZON.SearchQuery":
+                    self.carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
+        for name, carriers in self.carriers.items():
+            self.carriers[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
+        self._fit(free_text or {}, learn)
+
+    # ----- training ------------------------------------------------------------------
+
+    def _fill(self, sample: str, kinds: dict[str, str], picks: dict[str, itertools.cycle]) -> str:
+        def value(match: re.Match) -> str:
+            name = match.group(1)
+            kind = kinds.get(name, "AMAZON.SearchQuery")
+            if kind == "AMAZON.SearchQuery":
+                return next(picks.get(f"query:{name}", picks["AMAZON.SearchQuery"]))
+            return next(picks[kind]) if kind in picks else next(picks["AMAZON.SearchQuery"])
+
+        return _SLOT.sub(value, sample)
+
+    def _fit(self, free_text: dict[str, list[str]], learn: dict[str, list[str]]) -> None:
+        picks: dict[str, itertools.cycle] = {
+            kind: itertools.cycle([" ".join(k) for k in sorted(entries)]) for kind, entries in self.gazetteer.table.items()
+        }
+        picks["AMAZON.DURATION"] = itertools.cycle(DURATION_EXAMPLES)
+        picks["AMAZON.NUMBER"] = itertools.cycle(["three", "ten", "two"])
+        picks["AMAZON.SearchQuery"] = itertools.cycle(self.examples)
+        for name, texts in free_text.items():
+            if texts:
+                picks[f"query:{name}"] = itertools.cycle([*texts, *self.examples])
+        texts, labels = [], []
+        learn = {**learn, FALLBACK: [*learn.get(FALLBACK, []), *self.out_of_domain]}
+        self._slotless = {intent: [s for s in samples if not _SLOT.search(s)] for intent, samples in learn.items()}
+        for intent, samples in learn.items():
+            kinds = self.slot_kinds.get(intent, {})
+            for sample in samples:
+                fills = (FREE_TEXT_FILLS if kinds.get(_SLOT.findall(sample)[0]) == "AMAZON.SearchQuery" else SLOT_FILLS) if _SLOT.search(sample) else 1
+                for _ in range(fills):
+                    texts.append(self.features_text(self._fill(sample, kinds, picks)))
+                    labels.append(intent)
+                    self.vocabulary.setdefault(intent, set()).update(texts[-1].split("\t")[1].split())
+        self.features, features = Features.fit(texts)
+        self.classes, coef, intercept = _one_vs_rest(features, np.asarray(labels))
+        # Kept as plain arrays: a prediction is then two transforms and one product, without the
+        # per-call checks of a scikit-learn pipeline.
+        self.coef = coef.astype(np.float32).T
+        self.intercept = intercept.astype(np.float32)
+
+    def features_text(self, text: str) -> str:
+        """'raw words<TAB>delexicalised words', the two views the features read."""
+        words = [w for w in tokens(text) if w not in self.fillers]
+        marks: dict[int, tuple[int, str]] = {}
+        taken: set[int] = set()
+        for start, end, _ in duration_spans(words):
+            if not taken & set(range(start, end)):
+                marks[start] = (end, "AMAZON.DURATION")
+                taken |= set(range(start, end))
+        for span in self.gazetteer.spans(words, fuzzy=False):
+            if not taken & set(range(span.start, span.end)):
+                marks[span.start] = (span.end, span.kind)
+                taken |= set(range(span.start, span.end))
+        delex: list[str] = []
+        at = 0
+        while at < len(words):
+            if at in marks:
+                end, kind = marks[at]
+                delex.append(kind)
+                at = end
+            else:
+                delex.append(words[at])
+                at += 1
+        # A start marker lets word bigrams see how the utterance opens ("should i ..." asks).
+        return " ".join(words) + "\t" + " ".join([START, *delex])
+
+    # ----- understanding -------------------------------------------------------------
+
+    def guess(self, text: str) -> Guess:
+        """The most likely intent with its slots, and whether it passes the fallback sensitivity."""
+        features = self.features_text(text)
+        columns, values = self.features.row(features)
+        margins = values @ self.coef[columns] + self.intercept
+        scores = [float(s) for s in np.ravel(margins)]
+        # A linear SVM gives margins, not probabilities; a softmax over them ranks the same way
+        # and gives a 0-to-1 confidence the fallback sensitivity can be set against.
+        top_score = max(float(s) for s in scores)
+        exp = [math.exp(TEMPERATURE * (float(s) - top_score)) for s in scores]
+        probabilities = [e / sum(exp) for e in exp]
+        ranked = sorted(zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda p: -p[1])
+        top = ranked[0]
+        # Intents that only carry free text answer alike ("is it bad that ..." as a question or a
+        # statement), so their confidence counts together against the rest.
+        group = self.free_text_intents if top[0] in self.free_text_intents else {top[0]}
+        together = sum(p for intent, p in ranked if intent in group)
+        runner = next((p for intent, p in ranked if intent not in group), 0.0)
+        least, margin = SENSITIVITY.get(self.sensitivity, SENSITIVITY["MEDIUM"])
+        confident = top[0] != FALLBACK and together >= least and together - runner >= margin
+        words = [w for w in tokens(text) if w not in self.fillers]
+        if not (set(features.split("\t")[1].split()) - {START}) & self.vocabulary.get(top[0], set()):
+            confident = False  # not one word in common with anything the intent was taught
+        slots, spans = self.slots(top[0], words)
+        kinds = set(self.slot_kinds.get(top[0], {}).values())
+        if kinds and "AMAZON.SearchQuery" not in kinds and not slots and not self._like_slotless(top[0], words, top[1]):
+            # An intent that takes slots, heard with none of them, must be sure of its carrier
+            # words alone: "open spotify" is not a routine to start.
+            confident = False
+        if kinds and all(k in self.gazetteer.table for k in kinds) and not any(v.id for v in slots.values()):
+            # An intent made only of named values ("go to child's pose") with none of them heard
+            # is a guess from its carrier words: "go back to the one we just did" names no step.
+            confident = False
+        return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident, dict(ranked))
+
+    def _like_slotless(self, intent: str, words: list[str], probability: float) -> bool:
+        """Whether words with none of the intent's slots read like one of its samples without slots."""
+        if probability < SLOTLESS_LEAST:
+            return False
+        hit = process.extractOne(" ".join(words), self._slotless.get(intent, []), scorer=fuzz.token_set_ratio)
+        return hit is not None and hit[1] >= SLOTLESS_SIMILAR
+
+    def slots(self, intent: str, words: list[str]) -> tuple[dict[str, SlotValue], tuple[tuple[str, Span | None, str], ...]]:
+        """The intent's slots found in the words."""
+        kinds = self.slot_kinds.get(intent, {})
+        slots: dict[str, SlotValue] = {}
+        shown: list[tuple[str, Span | None, str]] = []
+        for name, kind in kinds.items():
+            if kind == "AMAZON.SearchQuery":
+                rest = self._after_carrier(intent, words)
+                if rest:
+                    slots[name] = SlotValue(" ".join(rest))
+                    shown.append((name, None, " ".join(rest)))
+        by_kind = {kind: name for name, kind in kinds.items()}
+        custom = {k for k in by_kind if k in self.gazetteer.table}
+        if custom:
+            spans = self.gazetteer.spans(self._after_correction(words), custom)
+            offset = len(words) - len(self._after_correction(words))
+            if any(s.kind == SUBSUMING for s in spans):
+                # A routine named outright already says where and with what: "the foam roller one
+                # for my upper back" is that routine, not also an area and a piece of equipment.
+                spans = [s for s in spans if s.kind not in SUBSUMED]
+            # Of two values for one slot the longer name wins: in "i just got back from a run,
+            # something for the whole body" the area is the whole body, not "back".
+            for span in sorted(spans, key=lambda s: (-s.size, s.start)):
+                name = by_kind[span.kind]
+                if name not in slots:
+                    said = " ".join(words[offset + span.start : offset + span.end])
+                    slots[name] = SlotValue(said, span.id, span.kind)
+                    shown.append((name, span, said))
+        if custom and not any(n in slots for n in by_kind.values()):
+            said = self._unresolved(words)
+            if said:
+                # Alexa fills a slot it cannot resolve with the words said; the skill then checks them.
+                kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
+                slots[by_kind[kind]] = SlotValue(" ".join(said), None, kind)
+                shown.append((by_kind[kind], None, " ".join(said)))
+        if "AMAZON.DURATION" in by_kind:
+            for start, end, value in duration_spans(words):
+                name = by_kind["AMAZON.DURATION"]
+                if name not in slots:
+                    slots[name] = SlotValue(value)
+                    shown.append((name, None, " ".join(words[start:end])))
+        return slots, tuple(shown)
+
+    @staticmethod
+    def _unresolved(words: list[str]) -> list[str]:
+        """The words after the last "for (my)" or "on my": where a value would be said."""
+        for at in range(len(words) - 2, -1, -1):
+            if words[at] == "for" or (words[at] == "on" and words[at + 1] in ("my", "the")):
+                rest = words[at + 1 :]
+                if rest[0] in ("my", "the", "a", "an", "me"):
+                    rest = rest[1:]
+                return rest[:UNRESOLVED_WORDS]
+        return []
+
+    def _after_correction(self, words: list[str]) -> list[str]:
+        """The words after the last self-correction ("the tennis ball, no wait, the roller")."""
+        last = 0
+        for marker in self.corrections:
+            for at in range(len(words) - len(marker) + 1):
+                if words[at : at + len(marker)] == marker and at + len(marker) < len(words):
+                    last = max(last, at + len(marker))
+        return words[last:]
+
+    def _after_carrier(self, intent: str, words: list[str]) -> list[str]:
+        rest = after_prefix(words, self.carriers.get(intent, []))
+        return words if rest is None else rest
+
+    def nearest(self, intent: str, text: str) -> tuple[str, float]:
+        """The intent's sample most like the text, with its similarity (0 to 100)."""
+        delex = self.features_text(text).split("\t")[1].removeprefix(START).strip()
+        if intent not in self._shapes:
+            self._shapes[intent] = [_SLOT.sub(lambda m: self._kind_of(intent, m.group(1)), s) for s in self.samples.get(intent, [])]
+        choices = self._shapes[intent]
+        if not choices:
+            return "", 0.0
+        hit = process.extractOne(delex, choices, scorer=fuzz.ratio)
+        return self.samples[intent][hit[2]], float(hit[1])
+
+    def _kind_of(self, intent: str, slot: str) -> str:
+        return self.slot_kinds.get(intent, {}).get(slot, "AMAZON.SearchQuery")

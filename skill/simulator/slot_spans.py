@@ -1,0 +1,145 @@
+"""Slot values found in an utterance's words: known values and synonyms (exact or near misses) and durations.
+
+The statistical tier reads them twice: to replace values by their type before classifying ("start
+the ROUTINE"), and to fill the guessed intent's slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from skill.core.words import words as tokens
+from skill.simulator.numbers import UNIT_SECONDS, parse_duration
+
+FUZZY_SPAN = 90
+"""Least rapidfuzz ratio for a span of words to count as a near miss of a slot value."""
+FUZZY_WORD = 75
+"""Least rapidfuzz ratio for each word of such a span against the value's word in its place..."""
+SHORT_WORD = 3
+"""...where words of this many letters or fewer must match exactly."""
+MAX_SPAN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A slot value found in the words: where, which type, and what it resolves to."""
+
+    start: int
+    end: int
+    kind: str
+    id: str | None
+    name: str
+    exact: bool
+    size: int = 0
+    """Words in the value or synonym matched: the longest known name wins, exact before near."""
+
+
+
+@dataclass
+class Gazetteer:
+    """Every custom slot value and synonym, by its words, for longest-match lookup."""
+
+    articles: frozenset[str]
+    table: dict[str, dict[tuple[str, ...], tuple[str, str]]] = field(default_factory=dict)
+    longest: int = 1
+    first_words: set[str] = field(default_factory=set)
+    """Words a value can start with (articles aside): a span starting elsewhere is not looked up."""
+    keys: dict[tuple[str, ...], list[tuple[str, str, str]]] = field(default_factory=dict)
+    """Every table's keys together -> (type, id, name) for each type that has the key, in table order."""
+
+    @classmethod
+    def of(cls, types: list[dict[str, Any]], articles: frozenset[str]) -> Gazetteer:
+        gazetteer = cls(articles)
+        for slot_type in types:
+            entries: dict[tuple[str, ...], tuple[str, str]] = {}
+            for value in slot_type["values"]:
+                name = value["name"]["value"]
+                for said in (name, *value["name"].get("synonyms", [])):
+                    key = tuple(w for w in tokens(said) if w not in articles)
+                    if key:
+                        entries.setdefault(key, (value["id"], name))
+                        gazetteer.longest = max(gazetteer.longest, len(key))
+                        gazetteer.first_words.add(key[0])
+            gazetteer.table[slot_type["name"]] = entries
+            for key, (value_id, name) in entries.items():
+                gazetteer.keys.setdefault(key, []).append((slot_type["name"], value_id, name))
+        return gazetteer
+
+    def spans(self, words: list[str], kinds: set[str] | None = None, fuzzy: bool = True) -> list[Span]:
+        """Non-overlapping slot values, longest first, then leftmost."""
+        found: list[Span] = []
+        for start in range(len(words)):
+            if words[start] not in self.first_words and words[start].removesuffix("'s") not in self.first_words:
+                continue
+            # A value's key is its words without articles, so only spans ending on one of the next
+            # `longest` other words can match: longest first, as the selection below prefers.
+            kept = [at for at in range(start, min(len(words), start + MAX_SPAN)) if words[at] not in self.articles]
+            for size in range(min(len(kept), self.longest), 0, -1):
+                key = tuple(words[at] for at in kept[:size])
+                end = kept[size - 1] + 1
+                if key[-1].endswith("'s") and key not in self.keys:
+                    key = (*key[:-1], key[-1][:-2])  # "neck's gone stiff": the value is "neck"
+                for kind, value_id, name in self.keys.get(key, ()):
+                    if kinds is None or kind in kinds:
+                        found.append(Span(start, end, kind, value_id, name, True, len(key)))
+        if fuzzy:
+            found += self._near(words, kinds)
+        chosen: list[Span] = []
+        taken: set[int] = set()
+        for span in sorted(found, key=lambda s: (-s.size, not s.exact, s.end - s.start, s.start)):
+            positions = set(range(span.start, span.end))
+            if not positions & taken:
+                chosen.append(span)
+                taken |= positions
+        return sorted(chosen, key=lambda s: s.start)
+
+    def _near(self, words: list[str], kinds: set[str] | None) -> list[Span]:
+        """Spans that are a value said slightly differently ("shoulder blade squeeze"): as many words
+        as the value, each close to the value's word in the same place."""
+        near: list[Span] = []
+        content = words
+        for kind, entries in self.table.items():
+            if kinds is not None and kind not in kinds:
+                continue
+            for size in range(2, min(self.longest, len(content)) + 1):
+                keys = {" ".join(k): k for k in entries if len(k) == size}
+                if not keys:
+                    continue
+                for start in range(len(content) - size + 1):
+                    said = content[start : start + size]
+                    hit = process.extractOne(" ".join(said), keys.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_SPAN)
+                    if hit is None:
+                        continue
+                    key = keys[hit[0]]
+                    if all(_near_word(a, b) for a, b in zip(said, key, strict=True)):
+                        value = entries[key]
+                        near.append(Span(start, start + size, kind, value[0], value[1], False, size))
+        return near
+
+
+def _near_word(said: str, value: str) -> bool:
+    """Whether a word said is the value's word said slightly differently. Short words must be the
+    same: one letter is most of them, so "on" is not "one" nor "my" "me" ("the roller on my mid
+    back" is no "roller one")."""
+    if said == value:
+        return True
+    return min(len(said), len(value)) > SHORT_WORD and fuzz.ratio(said, value) >= FUZZY_WORD
+
+
+def duration_spans(words: list[str]) -> list[tuple[int, int, str]]:
+    """Spans that parse as a duration, longest first (a duration ends with a unit: "ten minutes")."""
+    ends = [i + 1 for i, w in enumerate(words) if w in UNIT_SECONDS or w == "half"]  # "a minute and a half"
+    if not ends:
+        return []
+    found = []
+    for start in range(len(words)):
+        for end in (e for e in reversed(ends) if start < e <= start + 6):
+            value = parse_duration(" ".join(words[start:end]))
+            if value is not None:
+                found.append((start, end, value))
+                break
+    return sorted(found, key=lambda f: -(f[1] - f[0]))
+
