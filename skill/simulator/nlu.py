@@ -1,4 +1,8 @@
-"""Local understanding built from an interaction model: text to intent, slots and entity resolution."""
+"""Local understanding built from an interaction model: text to intent, slots and entity resolution.
+
+The tiers are combined here: exact samples (exact_samples.py), the statistical tier
+(statistical.py, trained on training.py's inputs), then AMAZON.FallbackIntent.
+"""
 
 from __future__ import annotations
 
