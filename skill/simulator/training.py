@@ -17,7 +17,7 @@ FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
 TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
 
-STATEMENT_OPENERS = frozenset("i i've i'm i'd my both there's it's it this that since after".split())
+STATEMENT_OPENERS = frozenset("i i've i'm i'd my both there's it's it this that since after he she he's she's they they're his our".split())
 
 
 def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
