@@ -44,13 +44,22 @@ def check_response(envelope: dict[str, Any]) -> list[str]:
     response = envelope.get("response")
     if not isinstance(response, dict):
         return [*problems, "response envelope has no 'response' object"]
-    for where, speech in (("outputSpeech", response.get("outputSpeech")),
-                          ("reprompt", (response.get("reprompt") or {}).get("outputSpeech"))):
+    reprompt = response.get("reprompt")
+    if reprompt is not None and not isinstance(reprompt, dict):
+        problems.append("reprompt is not an object")
+        reprompt = None
+    for where, speech in (("outputSpeech", response.get("outputSpeech")), ("reprompt", (reprompt or {}).get("outputSpeech"))):
         if not speech:
             continue
-        if speech.get("type") == "SSML":
-            problems += check_ssml(speech.get("ssml", ""), where)
-        elif len(speech.get("text", "")) > MAX_SSML_CHARS:
+        if not isinstance(speech, dict):
+            problems.append(f"{where}: not an object")
+            continue
+        text = speech.get("ssml", "") if speech.get("type") == "SSML" else speech.get("text", "")
+        if not isinstance(text, str):
+            problems.append(f"{where}: speech is not a string")
+        elif speech.get("type") == "SSML":
+            problems += check_ssml(text, where)
+        elif len(text) > MAX_SSML_CHARS:
             problems.append(f"{where}: text over {MAX_SSML_CHARS} characters")
     if response.get("shouldEndSession") is False and not response.get("reprompt"):
         problems.append("session kept open without a reprompt")

@@ -76,7 +76,7 @@ class Exchange:
     @property
     def ssml(self) -> str:
         """The SSML of the spoken answer."""
-        return ((self.response.get("response") or {}).get("outputSpeech") or {}).get("ssml", "")
+        return _ssml(self.response.get("response"), "outputSpeech")
 
     @property
     def answer(self) -> str | None:
@@ -188,9 +188,16 @@ class Simulator:
             raise SimulatorError("the skill answered with something that is not a JSON object")
         warnings = check_response(response)
         self.session.receive(response)
-        body = response.get("response") or {}
-        pieces = read(((body.get("outputSpeech") or {}).get("ssml")) or "")
-        reprompt_pieces = read((((body.get("reprompt") or {}).get("outputSpeech")) or {}).get("ssml", ""))
+        body = response.get("response")
+        pieces = read(_ssml(body, "outputSpeech"))
+        reprompt_pieces = read(_ssml(body.get("reprompt") if isinstance(body, dict) else None, "outputSpeech"))
         self.speech_seconds = seconds(pieces, self.estimate)
         reprompt = plain_text(reprompt_pieces) or None
         return Exchange(heard, envelope, response, pieces, reprompt, warnings, note)
+
+
+def _ssml(container: Any, key: str) -> str:
+    """The SSML of container[key], or "" when the response is not shaped so (check_response says why)."""
+    speech = container.get(key) if isinstance(container, dict) else None
+    ssml = speech.get("ssml") if isinstance(speech, dict) else None
+    return ssml if isinstance(ssml, str) else ""

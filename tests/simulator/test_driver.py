@@ -101,6 +101,9 @@ def _bad(response_body):
         ({"outputSpeech": {"type": "SSML", "ssml": "<speak>hi</speak>"}, "shouldEndSession": False}, "without a reprompt"),
         ({"outputSpeech": {"type": "SSML", "ssml": "<speak>hi</speak>"}, "card": {"type": "Simple", "content": "x" * 30000}}, "byte limit"),
         ({"directives": "not a list", "shouldEndSession": True}, "does not read as an ASK SDK ResponseEnvelope"),
+        ({"outputSpeech": ["not", "an", "object"], "shouldEndSession": True}, "outputSpeech: not an object"),
+        ({"outputSpeech": {"type": "SSML", "ssml": "<speak>hi</speak>"}, "reprompt": ["x"], "shouldEndSession": False}, "reprompt is not an object"),
+        ({"outputSpeech": {"type": "PlainText", "text": 42}, "shouldEndSession": True}, "speech is not a string"),
     ],
 )
 def test_every_response_is_checked_with_a_visible_warning(body, warning):
