@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from skill.core.limits import MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_BREAK_MS, MAX_RESPONSE_BYTES, MAX_SSML_CHARS
+from skill.core.limits import MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_BREAK_MS, MAX_SSML_CHARS
 from skill.core.sounds import SOUNDBANK, by_src
 from skill.core.timeline import Segment, SegmentKind, Timeline
 

@@ -44,6 +44,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CURRENT_VERSION",
     "BaseStore",
+    "Change",
     "Conflict",
     "CorruptRecord",
     "LockTimeout",
@@ -54,6 +55,7 @@ __all__ = [
     "SqliteStore",
     "StorageError",
     "Store",
+    "checked",
     "StorePersistenceAdapter",
     "default_sqlite_path",
     "migrate",
