@@ -4,7 +4,8 @@ A row is `utterance,referenceTimestamp,intent,slot[NAME]...`, as Amazon's NLU ev
 reads it, plus an optional `entry` column of our own for questions:
 
 * with no `entry`, the row passes when the simulator hears the intent and every slot column
-  (resolved id for custom types, ISO-8601 for durations; an empty cell means no such slot);
+  (for custom types the resolved id or any name or synonym of that value, as annotators write
+  "lower back" for lower_back; ISO-8601 for durations; an empty cell means no such slot);
 * `entry: ID` passes when the skill's answer comes from that quick-answer entry;
 * `entry: urgent` passes when the response opens with urgent advice: a red-flag entry's answer,
   or the emergency check that opens every reply to a chest request;
@@ -24,7 +25,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from skill import interaction_model as models
 from skill.core.faq import default_matcher
+from skill.core.words import words as tokens
 from skill.core.phrases import Phrasebook
 from skill.simulator.driver import Exchange, Simulator, Transport, in_process
 from skill.simulator.envelopes import Session
@@ -115,9 +118,22 @@ def read(path: Path) -> list[Row]:
 _ISO = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 
 
-def _same(expected: str, heard: str | None) -> bool:
-    """Whether a slot was heard as expected; durations compare by length (PT90S is PT1M30S)."""
-    if heard == expected:
+@cache
+def _value_ids(locale: str) -> dict[str, str]:
+    """Every custom slot value's id, name and synonyms (words only, as spoken) -> its id."""
+    ids: dict[str, str] = {}
+    for kind in models.load(locale)["interactionModel"]["languageModel"].get("types", []):
+        for value in kind["values"]:
+            said = value.get("id") or value["name"]["value"]
+            for name in (said, value["name"]["value"], *value["name"].get("synonyms", [])):
+                ids.setdefault(" ".join(tokens(name.replace("_", " "))), said)
+    return ids
+
+
+def _same(expected: str, heard: str | None, locale: str = "en-US") -> bool:
+    """Whether a slot was heard as expected: the same id, or a name of the value heard; durations
+    compare by length (PT90S is PT1M30S)."""
+    if heard == expected or (heard and _value_ids(locale).get(" ".join(tokens(expected.replace("_", " ")))) == heard):
         return True
     a, b = _ISO.fullmatch(expected), _ISO.fullmatch(heard or "")
     if a and b and expected.startswith("P"):
@@ -199,7 +215,7 @@ def run_row(row: Row, transport: Transport, locale: str) -> Result:
         slots = _heard_slots(exchange)
         wanted = {k: v for k, v in row.slots.items() if v}
         named = set(row.slots)
-        passed = intent == row.intent and all(_same(v, slots.get(k)) for k, v in wanted.items()) and not (
+        passed = intent == row.intent and all(_same(v, slots.get(k), locale) for k, v in wanted.items()) and not (
             {k for k in slots if k in named} - set(wanted)
         )
         got = intent + ("" if not slots else " " + " ".join(f"{k}={v}" for k, v in sorted(slots.items())))

@@ -76,6 +76,19 @@ def test_nlu_eval_prints_figures_and_misses_and_exits_by_threshold(tmp_path, cap
     assert "BELOW THRESHOLD" in capsys.readouterr().out
 
 
+def test_slot_columns_may_name_a_value_as_said_or_by_its_id(tmp_path):
+    sheet = tmp_path / "names.csv"
+    sheet.write_text(
+        "utterance,referenceTimestamp,intent,slot[routine],slot[area],slot[equipment],slot[duration]\n"
+        "upper back with the foam roller,,StartRoutineIntent,,upper back,foam roller,\n"
+        "upper back with the foam roller,,StartRoutineIntent,,upper_back,foam_roller,\n"
+        "something for my shoulders with no equipment,,StartRoutineIntent,,shoulders,no equipment,\n"
+        "upper back with the foam roller,,StartRoutineIntent,,lower back,foam roller,\n",
+        encoding="utf-8",
+    )
+    assert [r.passed for r in evaluate(sheet).results] == [True, True, True, False]
+
+
 def test_question_rows_are_judged_by_the_entry_that_answers(tmp_path, capsys):
     sheet = tmp_path / "q.csv"
     sheet.write_text(
