@@ -48,9 +48,12 @@ def build_skill(
 
     @cache
     def faq_source() -> Matcher:
-        from skill.core.faq import Matcher, load_entries
+        from skill.core.faq import Matcher, load_entries, load_heard
 
-        return faq or Matcher(load_entries(routine_ids={r.id for r in library}))
+        if faq is not None:
+            return faq
+        entries = load_entries(routine_ids={r.id for r in library})
+        return Matcher(entries, heard=load_heard(entries))
 
     if not lazy:
         faq_source()

@@ -7,6 +7,7 @@ import os
 import random
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from skill.cli.common import LOCALE_HELP, find_routine, library
 from skill.cli.simulator import add_commands
@@ -89,6 +90,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_heard(args: argparse.Namespace) -> int:
+    """Collect the development halves of the blind sets into data/faq/heard.yaml and data/simulator/heard.yaml."""
+    from skill import heard
+
+    for path in heard.write(Path(args.sets) if args.sets else heard.EVAL_DIR):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the skill over HTTP with Flask (development server; use gunicorn in production)."""
     import logging
@@ -130,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_arguments(demo, routine_required=False)
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("models", help="regenerate the interaction models").set_defaults(func=cmd_models)
+    heard = sub.add_parser("heard", help="collect what people said in the development sets into data/")
+    heard.add_argument("--sets", help="the folder of evaluation sets (default: tests/data/eval)")
+    heard.set_defaults(func=cmd_heard)
     serve = sub.add_parser("serve", help="serve the skill over HTTP (POST /, GET /health)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)

@@ -28,7 +28,7 @@ EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
-FRAMED_WORDS = 4
+FRAMED_WORDS = 3
 """An exact question or statement sample with this many words of its own..."""
 FRAMED_DOUBT = 0.9
 """...wins unless the statistical tier is at least this sure of another intent."""

@@ -10,10 +10,13 @@ import hashlib
 from pathlib import Path
 
 from skill import interaction_model as models
-from skill.core.datafiles import DATA_DIR
+from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
 from skill.core.words import words as tokens
 
 FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
+FAQ_HEARD = DATA_DIR / "faq" / "heard.yaml"
+HEARD = DATA_DIR / "simulator" / "heard.yaml"
+"""What people said for each intent, from the development sets (skill/heard.py)."""
 TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
 
@@ -29,11 +32,14 @@ def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     QuestionIntent or StatementIntent (by how they open).
     """
     from skill.core.faq import load_entries
+    from skill.core.faq.entries import load_heard
 
     free_text: dict[str, list[str]] = {"query": [], "statement": []}
     whole: dict[str, list[str]] = {"QuestionIntent": [], "StatementIntent": []}
-    for entry in load_entries():
-        for phrasing in entry.questions:
+    entries = load_entries()
+    heard = load_heard(entries, FAQ_HEARD)
+    for entry in entries:
+        for phrasing in (*entry.questions, *heard.get(entry.id, ())):
             words = tokens(phrasing)
             statement = words[0] in STATEMENT_OPENERS
             whole["StatementIntent" if statement else "QuestionIntent"].append(" ".join(words))
@@ -44,11 +50,20 @@ def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
 
 def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """What the statistical tier learns from besides the model: stand-ins for free text, and the
-    full template expansion with the FAQ's phrasings as whole questions and statements."""
+    full template expansion with the FAQ's phrasings as whole questions and statements, and what
+    people said for each intent (data/simulator/heard.yaml)."""
     free_text, whole = faq_shapes()
     training = models.training_samples(locale, TRAINING_SAMPLES)
     for intent, utterances in whole.items():
         training[intent] = [*training.get(intent, []), *utterances]
+    for intent, utterances in (load_yaml(HEARD) or {}).get("heard", {}).items():
+        if intent not in training:
+            raise DataFileError(f"{HEARD}: no intent '{intent}' in the interaction model")
+        training[intent] = [*training[intent], *utterances]
+        if intent == "StatementIntent":
+            # What people told also fills the statement slot of every carrier ("hang on {statement}"),
+            # so the tier learns those carriers with a symptom after them, not only the FAQ's words.
+            free_text["statement"] = [*free_text["statement"], *utterances]
     return free_text, training
 
 
@@ -57,7 +72,7 @@ def _fingerprint() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     parts = [str(TRAINING_SAMPLES)]
-    for path in (models.SOURCE, FAQ_FILE, Path(models.__file__).with_name("model_templates.py"), Path(__file__)):
+    for path in (models.SOURCE, FAQ_FILE, FAQ_HEARD, HEARD, Path(models.__file__).with_name("model_templates.py"), Path(__file__)):
         parts.append(path.read_text(encoding="utf-8"))
     try:
         parts.append(version("hassil"))

@@ -18,6 +18,7 @@ from skill.core.faq import (
     Normalizer,
     default_matcher,
     load_entries,
+    load_heard,
     load_synonyms,
     words,
 )
@@ -514,3 +515,35 @@ def test_the_dense_bm25_table_gives_bm25s_own_scores():
     for query in (["back"], ["neck", "back"], ["heat", "roller", "stiff"]):
         dense = np.sum([table[vocabulary[w]] for w in query], axis=0)
         assert np.allclose(dense, index.get_scores(query), atol=1e-5)
+
+
+def test_heard_questions_load_for_ordinary_entries_only(tmp_path: Path, entries: tuple[Entry, ...]) -> None:
+    heard = load_heard(entries)
+    assert len(heard) >= 90 and all(by for by in heard.values())
+    flag = next(e.id for e in entries if e.red_flag)
+    for bad, message in (({"no-such-entry": ["a question"]}, "no entry 'no-such-entry'"),
+                         ({flag: ["my legs went numb"]}, "only through its keywords"),
+                         ({"ice-or-heat": "not a list"}, "needs 'heard'")):
+        path = tmp_path / "heard.yaml"
+        path.write_text(yaml.safe_dump({"heard": bad}), encoding="utf-8")
+        with pytest.raises(FaqError, match=message):
+            load_heard(entries, path)
+
+
+def test_heard_questions_are_matched_like_phrasings(entries: tuple[Entry, ...]) -> None:
+    question = "my neck went stiff on the long drive, hot water bottle or frozen peas"
+    before = Matcher(entries).match(question).entry
+    assert before is None or before.id != "ice-or-heat"
+    learned = Matcher(entries, heard={"ice-or-heat": ["stiff neck after a drive, hot water bottle or frozen peas"]})
+    assert learned.match(question).entry is not None and learned.match(question).entry.id == "ice-or-heat"
+
+
+def test_words_only_heard_around_a_question_do_not_tie_another_subject_to_it(entries: tuple[Entry, ...]) -> None:
+    learned = Matcher(entries, heard={"stretch-before-or-after-exercise": ["do i stretch before football or after"]})
+    assert learned.match("is it better to stretch before football").entry is not None
+    assert learned.match("who won the football").entry is None
+
+
+def test_no_held_out_phrasing_was_heard(entries: tuple[Entry, ...]) -> None:
+    heard = {" ".join(words(q)) for qs in load_heard(entries).values() for q in qs}
+    assert not [h["q"] for h in HOLDOUT["holdout"] if " ".join(words(h["q"])) in heard]

@@ -59,6 +59,26 @@ def test_sets_are_large_enough_and_halves_do_not_overlap():
     assert sum(r.entry == "urgent" for r in test) >= 15 and sum(r.entry == "decline" for r in test) >= 15
 
 
+def test_the_heard_files_are_what_the_development_sets_give():
+    from skill import heard
+
+    stale = [str(path) for path, text in heard.collect().items() if path.read_text(encoding="utf-8") != text]
+    assert not stale, f"run `backcoach heard`: {stale} differ from the development sets"
+
+
+def test_what_people_said_is_learned_by_the_statistical_tier():
+    import yaml
+
+    from skill.simulator.training import HEARD
+
+    said = yaml.safe_load(HEARD.read_text(encoding="utf-8"))["heard"]
+    nlu = understander()
+    samples = {s for i in nlu.model["interactionModel"]["languageModel"]["intents"] for s in i["samples"]}
+    unseen = [(text, intent) for intent, texts in said.items() for text in texts if text not in samples]
+    heard = sum(nlu.understand(text).intent == intent for text, intent in unseen)
+    assert len(unseen) >= 1000 and heard / len(unseen) >= 0.95, f"{heard}/{len(unseen)}"
+
+
 def test_nlu_eval_prints_figures_and_misses_and_exits_by_threshold(tmp_path, capsys):
     sheet = tmp_path / "mini.csv"
     sheet.write_text(

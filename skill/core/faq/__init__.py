@@ -6,11 +6,11 @@ the best one answers it.
 """
 
 from skill.core.faq.alarms import Alarm
-from skill.core.faq.entries import MAX_ANSWER_WORDS, MAX_MORE_WORDS, Entry, load_entries
+from skill.core.faq.entries import MAX_ANSWER_WORDS, MAX_MORE_WORDS, Entry, load_entries, load_heard
 from skill.core.faq.matcher import THRESHOLD, Match, Matcher, default_matcher
 from skill.core.faq.text import FaqError, Normalizer, content, load_discomfort, load_synonyms, words
 
 __all__ = [
     "MAX_ANSWER_WORDS", "MAX_MORE_WORDS", "THRESHOLD", "Alarm", "Entry", "FaqError", "Match", "Matcher",
-    "Normalizer", "content", "default_matcher", "load_discomfort", "load_entries", "load_synonyms", "words",
+    "Normalizer", "content", "default_matcher", "load_discomfort", "load_entries", "load_heard", "load_synonyms", "words",
 ]

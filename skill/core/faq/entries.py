@@ -81,3 +81,26 @@ def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) 
             if missing:
                 raise FaqError(f"{path}: entry '{entry.id}' offers unknown routines: {', '.join(sorted(missing))}")
     return entries
+
+
+def load_heard(entries: tuple[Entry, ...], path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Entry id -> questions people asked in their own words, from data/faq/heard.yaml.
+
+    Only ordinary entries take them: red flags are raised by their keywords alone and entries
+    with request openings by those openings, never by resemblance.
+    """
+    path = path or DATA_DIR / "faq" / "heard.yaml"
+    try:
+        raw = msgspec.convert(stripped((load_yaml(path) or {})["heard"]), dict[str, tuple[Text, ...]])
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from exc
+    except (KeyError, TypeError, msgspec.ValidationError) as exc:
+        raise FaqError(f"{path}: needs 'heard', entry id -> a list of questions: {exc}") from exc
+    by_id = {e.id: e for e in entries}
+    for entry_id in raw:
+        entry = by_id.get(entry_id)
+        if entry is None:
+            raise FaqError(f"{path}: no entry '{entry_id}'")
+        if entry.red_flag or entry.requests:
+            raise FaqError(f"{path}: '{entry_id}' is reached only through its keywords or request openings")
+    return raw

@@ -23,7 +23,7 @@ fraction of a millisecond.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 import msgspec
@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from skill.core.faq.acceptance import COVERED_WORDS, DOMAIN, accepted
 from skill.core.faq.alarms import _alarm, _found
-from skill.core.faq.entries import Entry, load_entries
+from skill.core.faq.entries import Entry, load_entries, load_heard
 from skill.core.faq.text import (
     Normalizer,
     load_discomfort,
@@ -99,8 +99,11 @@ class Matcher:
         entries: tuple[Entry, ...],
         threshold: float = THRESHOLD,
         synonyms: Mapping[str, str] | None = None,
+        heard: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """`heard` gives entries more phrasings, as people put them (entries.load_heard)."""
         self.entries = entries
+        heard = heard or {}
         self.threshold = threshold
         self.normalizer = Normalizer(load_synonyms() if synonyms is None else synonyms)
         norm = self.normalizer.tokens
@@ -111,18 +114,20 @@ class Matcher:
         starts: list[int] = []
         for entry in entries:
             starts.append(len(self._choices))
-            for phrase in dict.fromkeys((*entry.questions, entry.topic)):
+            for phrase in dict.fromkeys((*entry.questions, entry.topic, *heard.get(entry.id, ()))):
                 self._choices.append(" ".join(norm(phrase)))
                 self._phrasing_words.append(frozenset(norm(phrase)))
         self._starts = starts
         self._ends = [*starts[1:], len(self._choices)]
 
-        # One BM25 document per entry: its topic, phrasings and keywords.
+        # One BM25 document per entry: its topic, phrasings (heard ones too) and keywords.
         corpus = [
-            [t for text in (entry.topic, *entry.questions, *entry.keywords) for t in norm(text)] for entry in entries
+            [t for text in (entry.topic, *entry.questions, *entry.keywords, *heard.get(entry.id, ())) for t in norm(text)]
+            for entry in entries
         ]
         self._term_ids, self._term_scores = _term_scores(corpus)
         self._words = [set(doc) for doc in corpus]
+        self._own_words = [{t for text in (e.topic, *e.questions, *e.keywords) for t in norm(text)} for e in entries]
         self._answer_words = [set(norm(f"{entry.answer} {entry.more or ''}")) for entry in entries]
         # How telling each word is (BM25's idf, capped): words no entry uses count as much as the
         # rarest ones, so a question about something else is not carried by one shared common word.
@@ -204,6 +209,10 @@ class Matcher:
         contained = self._contained(present, best)
         why += f", holds {contained[0]:.0%} of a phrasing ({contained[1]:.1f})"
         domain_explained = any(t in DOMAIN and self._credit(t, best) == 1.0 for t in tokens)
+        if not domain_explained and not present & self._own_words[best]:
+            # Only words of what people happened to say around their questions ("the weather", "my
+            # football coach") tie this question to the entry: it is about something else.
+            return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why + ", only heard words shared")
         if not accepted(score, self.threshold, float(similar[pick]), covered, len(tokens), contained, domain_explained):
             # Keep the promise callers rely on: no entry means a score below the threshold.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why)
@@ -291,4 +300,5 @@ class Matcher:
 @cache
 def default_matcher() -> Matcher:
     """The matcher over the project's FAQ file."""
-    return Matcher(load_entries())
+    entries = load_entries()
+    return Matcher(entries, heard=load_heard(entries))
