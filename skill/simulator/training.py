@@ -43,7 +43,9 @@ def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             words = tokens(phrasing)
             statement = words[0] in STATEMENT_OPENERS
             whole["StatementIntent" if statement else "QuestionIntent"].append(" ".join(words))
-            if len(words) > 2:
+            if len(words) > 2 and phrasing in entry.questions:
+                # Only the FAQ's own, short phrasings stand in for free text: what people said is
+                # mostly long, and filled into every carrier it would triple the training's size.
                 free_text["statement" if statement else "query"].append(" ".join(words[1:]))
     return free_text, whole
 
