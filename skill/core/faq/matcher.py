@@ -145,6 +145,8 @@ class Matcher:
         # "i booked a massage and i'm sore" is no request to book one.
         self._by_request_only = np.asarray([bool(entry.requests) for entry in entries], dtype=bool)
         self._index = {entry.id: index for index, entry in enumerate(entries)}
+        # Each phrasing's total weight, for the share of it a question holds (_contained).
+        self._phrasing_totals = [sum(self._weight.get(t, self._unknown_weight) for t in p) for p in self._phrasing_words]
 
         # Red-flag phrases (see _alarm), most specific first.
         self._alarms = sorted(
@@ -237,13 +239,13 @@ class Matcher:
         """How much of the entry's most fully held phrasing the question holds: the weighted share,
         the weight held, and whether a held word is about this skill's domain."""
         best = (0.0, 0.0, False)
-        for phrasing in self._phrasing_words[self._starts[index] : self._ends[index]]:
+        for number in range(self._starts[index], self._ends[index]):
+            phrasing = self._phrasing_words[number]
             if len(phrasing) < 2:  # one word held ("flexible") says little of what is asked
                 continue
             held = phrasing & present
             weight = sum(self._weight.get(t, self._unknown_weight) for t in held)
-            total = sum(self._weight.get(t, self._unknown_weight) for t in phrasing)
-            share = weight / total
+            share = weight / self._phrasing_totals[number]
             if (share, weight) > best[:2]:
                 best = (share, weight, any(t in DOMAIN for t in held))
         return best
