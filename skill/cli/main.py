@@ -94,7 +94,12 @@ def cmd_heard(args: argparse.Namespace) -> int:
     """Collect the development halves of the blind sets into data/faq/heard.yaml and data/simulator/heard.yaml."""
     from skill import heard
 
-    for path in heard.write(Path(args.sets) if args.sets else heard.EVAL_DIR):
+    try:
+        written = heard.write(Path(args.sets) if args.sets else heard.EVAL_DIR)
+    except heard.HeardError as exc:
+        print(f"backcoach: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
         print(f"wrote {path}")
     return 0
 

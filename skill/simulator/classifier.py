@@ -28,7 +28,7 @@ SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard..."""
 SLOTLESS_SIMILAR = 75
 """...and least rapidfuzz ratio to one of its samples that have no slot ("start that one")."""
-FREE_TEXT_FILLS = 2
+FREE_TEXT_FILLS = 3
 """Training texts made from each sample with a free-text slot, each with other stand-in words..."""
 SLOT_FILLS = 1
 """...and from each sample with custom or number slots. Values are replaced by their type before the
@@ -125,7 +125,13 @@ class Classifier:
                 picks[f"query:{name}"] = itertools.cycle([*texts, *self.examples])
         texts, labels = [], []
         learn = {**learn, FALLBACK: [*learn.get(FALLBACK, []), *self.out_of_domain]}
-        self._slotless = {intent: [s for s in samples if not _SLOT.search(s)] for intent, samples in learn.items()}
+        # Samples without a slot, for _like_slotless; for an intent that takes slots, what people
+        # said with a value in it ("the desk break please") is no sample without one.
+        self._slotless = {
+            intent: [s for s in samples if not _SLOT.search(s)
+                     and not (self.slot_kinds.get(intent) and self.gazetteer.spans(tokens(s), fuzzy=False))]
+            for intent, samples in learn.items()
+        }
         for intent, samples in learn.items():
             kinds = self.slot_kinds.get(intent, {})
             for sample in samples:

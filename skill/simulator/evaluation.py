@@ -119,21 +119,23 @@ _ISO = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 
 
 @cache
-def _value_ids(locale: str) -> dict[str, str]:
-    """Every custom slot value's id, name and synonyms (words only, as spoken) -> its id."""
-    ids: dict[str, str] = {}
+def _value_ids(locale: str) -> dict[str, frozenset[str]]:
+    """Every custom slot value's id, name and synonyms (words only, as spoken) -> the ids it names
+    (one name may be a value of two types: "foam roller" is equipment and a topic)."""
+    ids: dict[str, set[str]] = {}
     for kind in models.load(locale)["interactionModel"]["languageModel"].get("types", []):
         for value in kind["values"]:
             said = value.get("id") or value["name"]["value"]
             for name in (said, value["name"]["value"], *value["name"].get("synonyms", [])):
-                ids.setdefault(" ".join(tokens(name.replace("_", " "))), said)
-    return ids
+                ids.setdefault(" ".join(tokens(name.replace("_", " "))), set()).add(said)
+    return {name: frozenset(found) for name, found in ids.items()}
 
 
 def _same(expected: str, heard: str | None, locale: str = "en-US") -> bool:
     """Whether a slot was heard as expected: the same id, or a name of the value heard; durations
     compare by length (PT90S is PT1M30S)."""
-    if heard == expected or (heard and _value_ids(locale).get(" ".join(tokens(expected.replace("_", " ")))) == heard):
+    named = _value_ids(locale).get(" ".join(tokens(expected.replace("_", " "))), frozenset())
+    if heard == expected or (heard and heard in named):
         return True
     a, b = _ISO.fullmatch(expected), _ISO.fullmatch(heard or "")
     if a and b and expected.startswith("P"):

@@ -190,7 +190,7 @@ class Understander:
             if sum(guess.probabilities.get(i, 0.0) for i in group) + EXACT_EDGE >= guess.probability:
                 return candidate
             if candidate.intent in FREE_TEXT and candidate.literal >= FRAMED_WORDS and guess.probability < FRAMED_DOUBT:
-                # Free text framed by a long carrier ("i ... what should i do", "is it normal that ...")
+                # Free text framed by a carrier of FRAMED_WORDS or more ("i ... what should i do", "is it normal that ...")
                 # is asked, whatever words inside it sound like a routine.
                 return candidate
         return None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
+from skill.core.schema import Text
 from skill.core.words import words as tokens
 
 FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
@@ -20,16 +21,17 @@ HEARD = DATA_DIR / "simulator" / "heard.yaml"
 TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
 
-STATEMENT_OPENERS = frozenset("i i've i'm i'd my both there's it's it this that since after he she he's she's they they're his our".split())
+STATEMENT_OPENERS = frozenset("i i've i'm i'd my me both there's it's it this that since after he she he's she's they they're his her our".split())
 
 
 def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The FAQ's phrasings, read once, as the shape of free text the statistical tier learns.
 
     A real speaker's understanding knows how questions and statements are shaped from far more
-    than one skill's samples; the FAQ gives the tier that sense twice over: without their first
-    word as stand-ins for the question and statement slots, and whole, as utterances of
-    QuestionIntent or StatementIntent (by how they open).
+    than one skill's samples; the FAQ gives the tier that sense twice over: its own phrasings
+    without their first word as stand-ins for the question and statement slots, and its own and
+    heard phrasings (data/faq/heard.yaml) whole, as utterances of QuestionIntent or
+    StatementIntent (by how they open).
     """
     from skill.core.faq import load_entries
     from skill.core.faq.entries import load_heard
@@ -44,8 +46,9 @@ def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             statement = words[0] in STATEMENT_OPENERS
             whole["StatementIntent" if statement else "QuestionIntent"].append(" ".join(words))
             if len(words) > 2 and phrasing in entry.questions:
-                # Only the FAQ's own, short phrasings stand in for free text: what people said is
-                # mostly long, and filled into every carrier it would triple the training's size.
+                # Only the FAQ's own phrasings stand in for a question slot: heard questions mostly
+                # tell a story first, and every carrier filled with a story would teach the tier
+                # that "is {query}" is a long ramble; they are learned whole instead.
                 free_text["statement" if statement else "query"].append(" ".join(words[1:]))
     return free_text, whole
 
@@ -58,15 +61,26 @@ def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[s
     training = models.training_samples(locale, TRAINING_SAMPLES)
     for intent, utterances in whole.items():
         training[intent] = [*training.get(intent, []), *utterances]
-    for intent, utterances in (load_yaml(HEARD) or {}).get("heard", {}).items():
+    for intent, utterances in load_said(HEARD).items():
         if intent not in training:
             raise DataFileError(f"{HEARD}: no intent '{intent}' in the interaction model")
         training[intent] = [*training[intent], *utterances]
         if intent == "StatementIntent":
-            # What people told also fills the statement slot of every carrier ("hang on {statement}"),
-            # so the tier learns those carriers with a symptom after them, not only the FAQ's words.
+            # What people told of their bodies (red flags, mostly short) also fills the statement
+            # slot of every carrier, so "hang on {statement}" is learned with a symptom after it.
             free_text["statement"] = [*free_text["statement"], *utterances]
     return free_text, training
+
+
+def load_said(path: Path) -> dict[str, tuple[str, ...]]:
+    """Intent -> what people said for it, from a heard file (skill/heard.py writes it)."""
+    import msgspec
+
+    try:
+        raw = (load_yaml(path) or {})["heard"]
+        return msgspec.convert(raw, dict[str, tuple[Text, ...]], strict=True)
+    except (KeyError, TypeError, msgspec.ValidationError) as exc:
+        raise DataFileError(f"{path}: needs 'heard', intent -> a list of utterances: {exc}") from exc
 
 
 def _fingerprint() -> str:

@@ -540,10 +540,20 @@ def test_heard_questions_are_matched_like_phrasings(entries: tuple[Entry, ...]) 
 
 def test_words_only_heard_around_a_question_do_not_tie_another_subject_to_it(entries: tuple[Entry, ...]) -> None:
     learned = Matcher(entries, heard={"stretch-before-or-after-exercise": ["do i stretch before football or after"]})
-    assert learned.match("is it better to stretch before football").entry is not None
+    answered = learned.match("is it better to stretch before football").entry
+    assert answered is not None and answered.id == "stretch-before-or-after-exercise"
     assert learned.match("who won the football").entry is None
 
 
 def test_no_held_out_phrasing_was_heard(entries: tuple[Entry, ...]) -> None:
+    from skill.simulator.training import HEARD, load_said
+
     heard = {" ".join(words(q)) for qs in load_heard(entries).values() for q in qs}
-    assert not [h["q"] for h in HOLDOUT["holdout"] if " ".join(words(h["q"])) in heard]
+    heard |= {" ".join(words(q)) for qs in load_said(HEARD).values() for q in qs}
+    nlu = yaml.safe_load((Path(__file__).parents[1] / "data" / "nlu_holdout.yaml").read_text(encoding="utf-8"))
+    held = [h["q"] for h in HOLDOUT["holdout"]] + list(HOLDOUT.get("out_of_scope", [])) + [c["text"] for c in nlu["cases"]]
+    assert not [h for h in held if " ".join(words(h)) in heard]
+
+
+def test_a_data_folder_without_heard_questions_still_answers(tmp_path: Path, entries: tuple[Entry, ...]) -> None:
+    assert load_heard(entries, tmp_path / "heard.yaml") == {}

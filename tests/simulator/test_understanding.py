@@ -85,6 +85,55 @@ def test_what_people_said_is_learned_by_the_statistical_tier():
     unseen = [(text, intent) for intent, texts in said.items() for text in texts if text not in samples]
     heard = sum(nlu.understand(text).intent == intent for text, intent in unseen)
     assert len(unseen) >= 1000 and heard / len(unseen) >= 0.95, f"{heard}/{len(unseen)}"
+    learned = sum(nlu.classifier.guess(text).intent == intent for text, intent in unseen)
+    assert learned / len(unseen) >= 0.95, f"the statistical tier alone: {learned}/{len(unseen)}"
+
+
+def test_no_test_half_utterance_is_learned():
+    import yaml
+
+    from skill import heard
+
+    # Words only, as learned: a test row that differs from a development row only in its
+    # punctuation ("Next!" and "next") is as good as seen.
+    test = {heard._said(r.utterance) for folder in TEST_SETS for p in folder.glob("*.csv") for r in read(p)}
+    said = [u for path in (heard.FAQ_HEARD, heard.SIMULATOR_HEARD)
+            for texts in yaml.safe_load(path.read_text(encoding="utf-8"))["heard"].values() for u in texts]
+    assert not sum(u in test for u in said), "a test-half utterance is in a heard file"
+
+
+def test_a_heard_file_that_is_not_intent_to_utterances_is_refused(tmp_path):
+    from skill.core.datafiles import DataFileError
+    from skill.simulator.training import load_said
+
+    for text in ("heard:\n", "heard:\n  AMAZON.NextIntent:\n", "- next\n", "heard:\n  AMAZON.NoIntent: [no]\n"):
+        path = tmp_path / "heard.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(DataFileError, match="intent -> a list of utterances"):
+            load_said(path)
+
+
+def test_collecting_no_development_set_writes_nothing(tmp_path):
+    from skill import heard
+
+    before = {path: path.read_text(encoding="utf-8") for path in (heard.FAQ_HEARD, heard.SIMULATOR_HEARD)}
+    with pytest.raises(heard.HeardError, match="no development set"):
+        heard.write(tmp_path)
+    assert main(["heard", "--sets", str(tmp_path)]) == 2
+    assert {path: path.read_text(encoding="utf-8") for path in before} == before
+
+
+def test_an_utterance_two_sets_label_differently_is_learned_by_neither(tmp_path):
+    from skill import heard
+
+    header = "utterance,referenceTimestamp,intent,entry\n"
+    for name, intent, entry in (("dev", "QuestionIntent", "ice-or-heat"), ("dev2", "AMAZON.HelpIntent", "")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "questions.csv").write_text(
+            header + f"should my sore back get a hot pack or a cold one,,{intent},{entry}\n"
+            + f"is a {name} sauna good for a stiff neck,,QuestionIntent,ice-or-heat\n", encoding="utf-8")
+    texts = "".join(heard.collect(tmp_path).values())
+    assert "hot pack" not in texts and "is a dev sauna" in texts and "is a dev2 sauna" in texts
 
 
 def test_nlu_eval_prints_figures_and_misses_and_exits_by_threshold(tmp_path, capsys):
@@ -163,7 +212,7 @@ def test_the_lambda_and_web_paths_never_load_the_simulators_packages_and_launch_
         "s = Session(); e = s.launch(); e['session']['application']['applicationId'] = 'amzn1.ask.skill.test'; "
         "e['context']['System']['application']['applicationId'] = 'amzn1.ask.skill.test'; "
         "assert skill.lambda_function.lambda_handler(e, None)['response']['outputSpeech']; "
-        "print(sorted(m for m in ('sklearn', 'hassil', 'scipy', 'bm25s', 'skill.simulator.statistical') if m in sys.modules))"
+        "print(sorted(m for m in ('sklearn', 'hassil', 'scipy', 'bm25s', 'skill.simulator.statistical', 'skill.simulator.training', 'skill.heard') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={"BACKCOACH_SKILL_ID": "amzn1.ask.skill.test", "BACKCOACH_STORAGE": "none", "PATH": ""}).stdout

@@ -87,9 +87,12 @@ def load_heard(entries: tuple[Entry, ...], path: Path | None = None) -> dict[str
     """Entry id -> questions people asked in their own words, from data/faq/heard.yaml.
 
     Only ordinary entries take them: red flags are raised by their keywords alone and entries
-    with request openings by those openings, never by resemblance.
+    with request openings by those openings, never by resemblance. A data folder without the
+    file (one made before it existed) has none: the entries' own phrasings still answer.
     """
     path = path or DATA_DIR / "faq" / "heard.yaml"
+    if not path.exists():
+        return {}
     try:
         raw = msgspec.convert(stripped((load_yaml(path) or {})["heard"]), dict[str, tuple[Text, ...]])
     except DataFileError as exc:

@@ -211,7 +211,7 @@ class Matcher:
         contained = self._contained(present, best)
         why += f", holds {contained[0]:.0%} of a phrasing ({contained[1]:.1f})"
         domain_explained = any(t in DOMAIN and self._credit(t, best) == 1.0 for t in tokens)
-        if not domain_explained and not present & self._own_words[best]:
+        if not present & self._own_words[best]:
             # Only words of what people happened to say around their questions ("the weather", "my
             # football coach") tie this question to the entry: it is about something else.
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why + ", only heard words shared")
