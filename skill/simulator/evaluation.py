@@ -27,8 +27,8 @@ from pathlib import Path
 
 from skill import interaction_model as models
 from skill.core.faq import default_matcher
-from skill.core.words import words as tokens
 from skill.core.phrases import Phrasebook
+from skill.core.words import words as tokens
 from skill.simulator.driver import Exchange, Simulator, Transport, in_process
 from skill.simulator.envelopes import Session
 from skill.simulator.nlu import understander
