@@ -22,16 +22,15 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from skill.core.datafiles import DATA_DIR
 from skill.core.words import words as tokens
+from skill.simulator.training import FAQ_HEARD
+from skill.simulator.training import HEARD as SIMULATOR_HEARD
 
 if TYPE_CHECKING:
     from skill.simulator.evaluation import Row
 
 TESTS_DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 EVAL_DIR = TESTS_DATA / "eval"
-FAQ_HEARD = DATA_DIR / "faq" / "heard.yaml"
-SIMULATOR_HEARD = DATA_DIR / "simulator" / "heard.yaml"
 HELD_OUT = ((TESTS_DATA / "faq_holdout.yaml", ("holdout", "out_of_scope")), (TESTS_DATA / "nlu_holdout.yaml", ("cases",)))
 """The unit tests' held-out phrasings, never learned from, whichever folder of sets is collected."""
 HEADER = """\

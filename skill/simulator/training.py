@@ -11,11 +11,12 @@ from pathlib import Path
 
 from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
+from skill.core.faq.entries import HEARD_FILE
 from skill.core.schema import Text
 from skill.core.words import words as tokens
 
 FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
-FAQ_HEARD = DATA_DIR / "faq" / "heard.yaml"
+FAQ_HEARD = HEARD_FILE
 HEARD = DATA_DIR / "simulator" / "heard.yaml"
 """What people said for each intent, from the development sets (skill/heard.py)."""
 TRAINING_SAMPLES = 1500

@@ -12,6 +12,8 @@ from skill.core.faq.text import FaqError, _word_count
 from skill.core.schema import Slug, Text, describe_error, stripped
 
 MAX_ANSWER_WORDS = 45
+HEARD_FILE = DATA_DIR / "faq" / "heard.yaml"
+"""Questions people asked in their own words, by entry (generated: `backcoach heard`)."""
 MAX_MORE_WORDS = 90
 
 
@@ -90,7 +92,7 @@ def load_heard(entries: tuple[Entry, ...], path: Path | None = None) -> dict[str
     with request openings by those openings, never by resemblance. A data folder without the
     file (one made before it existed) has none: the entries' own phrasings still answer.
     """
-    path = path or DATA_DIR / "faq" / "heard.yaml"
+    path = path or HEARD_FILE
     if not path.exists():
         return {}
     try:
