@@ -48,12 +48,9 @@ def build_skill(
 
     @cache
     def faq_source() -> Matcher:
-        from skill.core.faq import Matcher, load_entries, load_heard
+        from skill.core.faq import load_entries, matcher_for
 
-        if faq is not None:
-            return faq
-        entries = load_entries(routine_ids={r.id for r in library})
-        return Matcher(entries, heard=load_heard(entries))
+        return faq or matcher_for(load_entries(routine_ids={r.id for r in library}))
 
     if not lazy:
         faq_source()

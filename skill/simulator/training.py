@@ -10,9 +10,8 @@ import hashlib
 from pathlib import Path
 
 from skill import interaction_model as models
-from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
-from skill.core.faq.entries import HEARD_FILE
-from skill.core.schema import Text
+from skill.core.datafiles import DATA_DIR, DataFileError
+from skill.core.faq.entries import HEARD_FILE, read_heard
 from skill.core.words import words as tokens
 
 FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
@@ -75,13 +74,7 @@ def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[s
 
 def load_said(path: Path) -> dict[str, tuple[str, ...]]:
     """Intent -> what people said for it, from a heard file (skill/heard.py writes it)."""
-    import msgspec
-
-    try:
-        raw = (load_yaml(path) or {})["heard"]
-        return msgspec.convert(raw, dict[str, tuple[Text, ...]], strict=True)
-    except (KeyError, TypeError, msgspec.ValidationError) as exc:
-        raise DataFileError(f"{path}: needs 'heard', intent -> a list of utterances: {exc}") from exc
+    return read_heard(path, "intent -> a list of utterances")
 
 
 def _fingerprint() -> str:

@@ -85,6 +85,14 @@ def load_entries(path: Path | None = None, routine_ids: set[str] | None = None) 
     return entries
 
 
+def read_heard(path: Path, shape: str) -> dict[str, tuple[str, ...]]:
+    """A generated heard file (skill/heard.py): its `heard` mapping of names to what people said."""
+    try:
+        return msgspec.convert(stripped((load_yaml(path) or {})["heard"]), dict[str, tuple[Text, ...]], strict=True)
+    except (KeyError, TypeError, msgspec.ValidationError) as exc:
+        raise DataFileError(f"{path}: needs 'heard', {shape}: {exc}") from exc
+
+
 def load_heard(entries: tuple[Entry, ...], path: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Entry id -> questions people asked in their own words, from data/faq/heard.yaml.
 
@@ -96,11 +104,9 @@ def load_heard(entries: tuple[Entry, ...], path: Path | None = None) -> dict[str
     if not path.exists():
         return {}
     try:
-        raw = msgspec.convert(stripped((load_yaml(path) or {})["heard"]), dict[str, tuple[Text, ...]])
+        raw = read_heard(path, "entry id -> a list of questions")
     except DataFileError as exc:
         raise FaqError(str(exc)) from exc
-    except (KeyError, TypeError, msgspec.ValidationError) as exc:
-        raise FaqError(f"{path}: needs 'heard', entry id -> a list of questions: {exc}") from exc
     by_id = {e.id: e for e in entries}
     for entry_id in raw:
         entry = by_id.get(entry_id)

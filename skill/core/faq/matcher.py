@@ -121,13 +121,11 @@ class Matcher:
         self._ends = [*starts[1:], len(self._choices)]
 
         # One BM25 document per entry: its topic, phrasings (heard ones too) and keywords.
-        corpus = [
-            [t for text in (entry.topic, *entry.questions, *entry.keywords, *heard.get(entry.id, ())) for t in norm(text)]
-            for entry in entries
-        ]
+        own = [[t for text in (entry.topic, *entry.questions, *entry.keywords) for t in norm(text)] for entry in entries]
+        corpus = [doc + [t for text in heard.get(entry.id, ()) for t in norm(text)] for doc, entry in zip(own, entries, strict=True)]
         self._term_ids, self._term_scores = _term_scores(corpus)
         self._words = [set(doc) for doc in corpus]
-        self._own_words = [{t for text in (e.topic, *e.questions, *e.keywords) for t in norm(text)} for e in entries]
+        self._own_words = [set(doc) for doc in own]
         self._answer_words = [set(norm(f"{entry.answer} {entry.more or ''}")) for entry in entries]
         # How telling each word is (BM25's idf, capped): words no entry uses count as much as the
         # rarest ones, so a question about something else is not carried by one shared common word.
@@ -299,8 +297,12 @@ class Matcher:
         return [e for e in self.entries if e.suggest and not e.red_flag]
 
 
+def matcher_for(entries: tuple[Entry, ...]) -> Matcher:
+    """A matcher over these entries and the questions heard for them (data/faq/heard.yaml)."""
+    return Matcher(entries, heard=load_heard(entries))
+
+
 @cache
 def default_matcher() -> Matcher:
     """The matcher over the project's FAQ file."""
-    entries = load_entries()
-    return Matcher(entries, heard=load_heard(entries))
+    return matcher_for(load_entries())
