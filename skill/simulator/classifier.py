@@ -77,6 +77,8 @@ class Classifier:
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
         self.slot_kinds: dict[str, dict[str, str]] = {}
+        self.kind_by_name = {s["name"]: s["type"] for i in language["intents"] for s in i.get("slots", [])
+                             if s["type"] != "AMAZON.SearchQuery"}
         self.free_text_intents = {
             i["name"] for i in language["intents"]
             if i.get("slots") and all(s["type"] == "AMAZON.SearchQuery" for s in i["slots"])
@@ -106,7 +108,9 @@ class Classifier:
     def _fill(self, sample: str, kinds: dict[str, str], picks: dict[str, itertools.cycle]) -> str:
         def value(match: re.Match) -> str:
             name = match.group(1)
-            kind = kinds.get(name, "AMAZON.SearchQuery")
+            # A name the intent lacks is filled as the model's other intents type it: a request
+            # learned inside a statement ("start the {routine} but i fell") names a routine.
+            kind = kinds.get(name) or self.kind_by_name.get(name, "AMAZON.SearchQuery")
             if kind == "AMAZON.SearchQuery":
                 return next(picks.get(f"query:{name}", picks["AMAZON.SearchQuery"]))
             return next(picks[kind]) if kind in picks else next(picks["AMAZON.SearchQuery"])

@@ -7,6 +7,7 @@ and code they come from, for the classifier cache key.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 from skill import interaction_model as models
@@ -22,6 +23,15 @@ TRAINING_SAMPLES = 1500
 """Expansions per intent the statistical tier learns from (a model holds at most a few hundred)."""
 
 STATEMENT_OPENERS = frozenset("i i've i'm i'd my me both there's it's it this that since after he she he's she's they they're his her our".split())
+AFTER_REQUEST = ("but", "oh and", "", "also", "though", "and", "because")
+"""How people go on from asking for a routine to telling what is wrong ("do the desk break, oh and ...")..."""
+BEFORE_REQUEST = ("so", "", "anyway", "but", "and")
+"""...and from telling what is wrong to asking ("my legs are numb, anyway start the desk break")."""
+WARNING_MIXES = 2
+"""Requests each warning sign is joined to, on each side (an everyday complaint is joined to one:
+more taught the tier that a complaint alone, "i woke up with a stiff neck", asks for a routine)."""
+ASKING = frozenset("should can could is are does do what how why when which will would".split())
+"""Words that make a phrasing that opens like a statement a question ("my neck clicks, is that bad")."""
 
 
 def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -36,7 +46,7 @@ def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     from skill.core.faq import load_entries
     from skill.core.faq.entries import load_heard
 
-    free_text: dict[str, list[str]] = {"query": [], "statement": []}
+    free_text: dict[str, list[str]] = {"query": [], "statement": [], "warning": [], "complaint": []}
     whole: dict[str, list[str]] = {"QuestionIntent": [], "StatementIntent": []}
     entries = load_entries()
     heard = load_heard(entries, FAQ_HEARD)
@@ -45,6 +55,8 @@ def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             words = tokens(phrasing)
             statement = words[0] in STATEMENT_OPENERS
             whole["StatementIntent" if statement else "QuestionIntent"].append(" ".join(words))
+            if statement and not entry.declines and (entry.red_flag or not ASKING & set(words)):
+                free_text["warning" if entry.red_flag else "complaint"].append(" ".join(words))
             if len(words) > 2 and phrasing in entry.questions:
                 # Only the FAQ's own phrasings stand in for a question slot: heard questions mostly
                 # tell a story first, and every carrier filled with a story would teach the tier
@@ -61,6 +73,7 @@ def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[s
     training = models.training_samples(locale, TRAINING_SAMPLES)
     for intent, utterances in whole.items():
         training[intent] = [*training.get(intent, []), *utterances]
+    warnings, complaints = free_text.pop("warning"), free_text.pop("complaint")
     for intent, utterances in load_said(HEARD).items():
         if intent not in training:
             raise DataFileError(f"{HEARD}: no intent '{intent}' in the interaction model")
@@ -69,7 +82,31 @@ def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[s
             # What people told of their bodies (red flags, mostly short) also fills the statement
             # slot of every carrier, so "hang on {statement}" is learned with a symptom after it.
             free_text["statement"] = [*free_text["statement"], *utterances]
+            warnings = [*warnings, *utterances]
+    requests = training["StartRoutineIntent"]
+    training["StatementIntent"] = [*training["StatementIntent"], *mixed(requests, warnings, WARNING_MIXES)]
+    training["StartRoutineIntent"] = [*requests, *mixed(requests, complaints, 1)]
     return free_text, training
+
+
+def mixed(requests: list[str], told: list[str], times: int) -> list[str]:
+    """Each thing told joined to routine requests, after them and before them.
+
+    Asked with a warning sign in it ("start the morning one, my chest has been tight since i woke
+    up") a request is a statement, so the skill sees the words and checks them; with an everyday
+    complaint ("my neck's stiff from the laptop, do the desk break") it stays a request. Requests,
+    and the words joining them, are taken in turn, so the mix is the same on every build.
+    """
+    if not requests:
+        return []
+    asks = itertools.cycle(requests)
+    after, before = itertools.cycle(AFTER_REQUEST), itertools.cycle(BEFORE_REQUEST)
+    joined = []
+    for text in told:
+        for _ in range(times):
+            joined.append(" ".join(w for w in (next(asks), next(after), text) if w))
+            joined.append(" ".join(w for w in (text, next(before), next(asks)) if w))
+    return joined
 
 
 def load_said(path: Path) -> dict[str, tuple[str, ...]]:

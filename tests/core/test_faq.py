@@ -557,3 +557,62 @@ def test_no_held_out_phrasing_was_heard(entries: tuple[Entry, ...]) -> None:
 
 def test_a_data_folder_without_heard_questions_still_answers(tmp_path: Path, entries: tuple[Entry, ...]) -> None:
     assert load_heard(entries, tmp_path / "heard.yaml") == {}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("my chest has been sore all day and my upper back aches", "red-flag-chest-pain"),
+        ("both of my legs went all wobbly this morning and my back is bad", "red-flag-both-legs"),
+        ("i came down the stairs on my tailbone yesterday", "red-flag-fall-or-accident"),
+        ("she slipped on the wet tiles and now her back hurts", "red-flag-fall-or-accident"),
+        ("my back aches and i've dropped a stone without even dieting", "red-flag-weight-loss"),
+        ("my lower back gets worse in bed every single night", "red-flag-night-pain"),
+        ("the headache came on like a hammer blow", "red-flag-worst-headache"),
+        ("since my back went i've wet myself without noticing", "red-flag-bladder-bowel"),
+    ],
+)
+def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.urgent is not None and match.urgent.id == expected, match.why
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is my bed making my back worse",
+        "can i do the chest opener when walking makes my shoulders tight",
+        "i lost weight and want to stretch more, where do i start",
+    ],
+)
+def test_the_everyday_words_of_warning_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).urgent is None, matcher.match(question).why
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "could this be a bulging disc in my neck",
+        "do you think i have a frozen shoulder",
+        "my shoulder clicks when i lift my arm, is it a torn rotator cuff",
+        "my back hurts when i bend, what have i got",
+        "i think i pulled something in my neck, can you confirm",
+        "what have i done to my lower back",
+    ],
+)
+def test_asking_which_condition_it_is_is_declined(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == "no-diagnosis", match.why
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what is sciatica", "sciatica"),
+        ("pain runs down the back of my leg, is it sciatica", "sciatica"),
+        ("which tablets work best for a stiff neck", "pain-relievers"),
+    ],
+)
+def test_a_condition_an_entry_explains_is_answered(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why

@@ -67,3 +67,18 @@ def test_an_answer_counts_only_on_the_turn_that_speaks_it():
     simulator.say("open back coach")
     assert simulator.say("should I use ice or heat")[-1].answer == "ice-or-heat"
     assert simulator.say("list the routines")[-1].answer is None
+
+
+@pytest.mark.parametrize(
+    ("said", "flag"),
+    [
+        ("put the neck one on for me, oh and my chest has felt heavy since breakfast", "red-flag-chest-pain"),
+        ("both my legs have gone numb since this morning so can we just do the lower back relief", "red-flag-both-legs"),
+    ],
+)
+def test_a_routine_request_with_a_warning_sign_in_it_gets_urgent_advice(said, flag):
+    simulator = _simulator(7)
+    simulator.say("open back coach")
+    exchange = simulator.say(said)[-1]
+    answer = next(e.answer for e in default_matcher().entries if e.id == flag)
+    assert exchange.speech.startswith(answer[:60]), (exchange.speech, exchange.heard and exchange.heard.explain)

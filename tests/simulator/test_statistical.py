@@ -90,3 +90,13 @@ def test_training_gives_the_same_classifier_every_time():
     for _ in range(3):
         again = _one_vs_rest(matrix, labels)
         assert np.array_equal(again[1], first[1]) and np.array_equal(again[2], first[2])
+
+
+def test_what_is_told_is_learned_on_both_sides_of_a_request():
+    from skill.simulator.training import mixed
+
+    joined = mixed(["start the {routine}", "give me something quick"], ["my legs are numb"], 2)
+    assert len(joined) == 4 and all("my legs are numb" in text for text in joined)
+    assert joined[0].startswith("start the {routine}") and joined[1].startswith("my legs are numb")
+    assert mixed(["start the {routine}"], ["my legs are numb"], 2) == mixed(["start the {routine}"], ["my legs are numb"], 2)
+    assert mixed([], ["my legs are numb"], 2) == []

@@ -38,6 +38,13 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     with one (after "can you", "please" and the like, or after "and") gets this entry's answer
     whatever else it resembles, and an entry with requests is reached only through them, never by
     resemblance. Red flags still come first."""
+    said_first: tuple[Text, ...] = ()
+    """Word sequences as said, before synonyms and stopwords take the words that frame a request
+    ("do i have", "what have i got"): text with one gets this entry's answer whatever else it
+    resembles. One ending in "..." counts only when one of the entry's `conditions` follows within
+    CONDITION_GAP words: "have i got sciatica" asks for a diagnosis, "what is sciatica" does not.
+    Red flags still come first."""
+    conditions: tuple[Text, ...] = ()
     answer: Text
     more: Text | None = None
     routines: tuple[str, ...] = ()

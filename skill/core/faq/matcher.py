@@ -54,6 +54,8 @@ STORY_UNKNOWN_WEIGHT = 2.0
 (a middling word's weight), not MAX_WORD_WEIGHT: in a long question such words are mostly the story
 around it ("hairdresser", "spreadsheets", "wedding"), while in a short one they are its topic
 ("acne", "snoring")."""
+CONDITION_GAP = 2
+"""How many words may come between a framing ("do i have ...") and the condition it names."""
 REQUEST_OPENERS = frozenset("can could would will you please just alexa hey ok okay so i want need".split())
 """Words that may come before a request's opening ("can you please book me ...")."""
 
@@ -153,6 +155,10 @@ class Matcher:
         )
         self._precedence = [(_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when]
         self._requests = [(tuple(words(r)), entry) for entry in entries for r in entry.requests]
+        self._said_first = [
+            (tuple(words(said)), said.endswith("..."), {tuple(words(c)) for c in entry.conditions}, entry)
+            for entry in entries for said in entry.said_first
+        ]
         self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
@@ -172,7 +178,7 @@ class Matcher:
              and all(_found(group, tokens) for group in pattern)),
             None,
         )
-        first = first or self._request(question or "")
+        first = first or self._said(question or "") or self._request(question or "")
         if first is not None:
             return Match(first, 100.0, urgent, f"'{' '.join(tokens)}' has a pattern {first.id} answers first")
         if not tokens:
@@ -221,6 +227,20 @@ class Matcher:
             # is about something else: "my husband snores and I'm exhausted every morning".
             return Match(None, min(score, math.nextafter(self.threshold, 0.0)), urgent, why + ", no domain word explained")
         return Match(entry, min(score, 100.0), urgent, why)
+
+    def _said(self, question: str) -> Entry | None:
+        """The entry with a said_first sequence in the text (followed by a condition, if it asks one)."""
+        said = words(question)
+        for sequence, framing, conditions, entry in self._said_first:
+            for at in range(len(said) - len(sequence) + 1):
+                if tuple(said[at : at + len(sequence)]) != sequence:
+                    continue
+                rest = at + len(sequence)
+                if not framing or any(
+                    tuple(said[start : start + len(c)]) == c for c in conditions for start in range(rest, rest + CONDITION_GAP + 1)
+                ):
+                    return entry
+        return None
 
     def _request(self, question: str) -> Entry | None:
         """The entry whose request opening the text starts with, or has after "and"."""
