@@ -34,19 +34,21 @@ ASKING = frozenset("should can could is are does do what how why when which will
 """Words that make a phrasing that opens like a statement a question ("my neck clicks, is that bad")."""
 
 
-def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
     """The FAQ's phrasings, read once, as the shape of free text the statistical tier learns.
 
     A real speaker's understanding knows how questions and statements are shaped from far more
     than one skill's samples; the FAQ gives the tier that sense twice over: its own phrasings
     without their first word as stand-ins for the question and statement slots, and its own and
     heard phrasings (data/faq/heard.yaml) whole, as utterances of QuestionIntent or
-    StatementIntent (by how they open).
+    StatementIntent (by how they open). Third, what is told of the body, as warning signs (red-flag
+    phrasings) and everyday complaints, to join to routine requests (`mixed`).
     """
     from skill.core.faq import load_entries
     from skill.core.faq.entries import load_heard
 
-    free_text: dict[str, list[str]] = {"query": [], "statement": [], "warning": [], "complaint": []}
+    free_text: dict[str, list[str]] = {"query": [], "statement": []}
+    told: dict[str, list[str]] = {"warning": [], "complaint": []}
     whole: dict[str, list[str]] = {"QuestionIntent": [], "StatementIntent": []}
     entries = load_entries()
     heard = load_heard(entries, FAQ_HEARD)
@@ -56,24 +58,24 @@ def faq_shapes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             statement = words[0] in STATEMENT_OPENERS
             whole["StatementIntent" if statement else "QuestionIntent"].append(" ".join(words))
             if statement and not entry.declines and (entry.red_flag or not ASKING & set(words)):
-                free_text["warning" if entry.red_flag else "complaint"].append(" ".join(words))
+                told["warning" if entry.red_flag else "complaint"].append(" ".join(words))
             if len(words) > 2 and phrasing in entry.questions:
                 # Only the FAQ's own phrasings stand in for a question slot: heard questions mostly
                 # tell a story first, and every carrier filled with a story would teach the tier
                 # that "is {query}" is a long ramble; they are learned whole instead.
                 free_text["statement" if statement else "query"].append(" ".join(words[1:]))
-    return free_text, whole
+    return free_text, whole, told
 
 
 def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """What the statistical tier learns from besides the model: stand-ins for free text, and the
     full template expansion with the FAQ's phrasings as whole questions and statements, and what
     people said for each intent (data/simulator/heard.yaml)."""
-    free_text, whole = faq_shapes()
+    free_text, whole, told = faq_shapes()
     training = models.training_samples(locale, TRAINING_SAMPLES)
     for intent, utterances in whole.items():
         training[intent] = [*training.get(intent, []), *utterances]
-    warnings, complaints = free_text.pop("warning"), free_text.pop("complaint")
+    warnings, complaints = told["warning"], told["complaint"]
     for intent, utterances in load_said(HEARD).items():
         if intent not in training:
             raise DataFileError(f"{HEARD}: no intent '{intent}' in the interaction model")
