@@ -24,6 +24,8 @@ from skill.simulator.words import FALLBACK, after_prefix
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
 UNRESOLVED_WORDS = 5
 """Most words taken as a value the model does not know ("start a routine for my numb legs")."""
+NOT_SAID_OF_A_VALUE = frozenset("me dear please now today tonight then mate love thanks pal darling".split())
+"""Words of address and time around a value, never part of it."""
 SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard..."""
 SLOTLESS_SIMILAR = 75
@@ -74,7 +76,7 @@ class Classifier:
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
         self.fillers = frozenset(alexa["fillers"])
-        self.gazetteer = Gazetteer.of(language.get("types", []), self.articles)
+        self.gazetteer = Gazetteer.of(language.get("types", []), self.articles, tuple(alexa.get("not_values") or ()))
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
         self.slot_kinds: dict[str, dict[str, str]] = {}
         self.kind_by_name = {s["name"]: s["type"] for i in language["intents"] for s in i.get("slots", [])
@@ -266,13 +268,18 @@ class Classifier:
 
     @staticmethod
     def _unresolved(words: list[str]) -> list[str]:
-        """The words after the last "for (my)" or "on my": where a value would be said."""
+        """The words after the last "for (my)" or "on my": where a value would be said, up to a
+        duration ("for twenty minutes" names no area) and without words of address ("for me dear")."""
+        timed = {at for start, end, _ in duration_spans(words) for at in range(start, end)}
         for at in range(len(words) - 2, -1, -1):
             if words[at] == "for" or (words[at] == "on" and words[at + 1] in ("my", "the")):
                 rest = words[at + 1 :]
                 if rest[0] in ("my", "the", "a", "an", "me"):
                     rest = rest[1:]
-                return rest[:UNRESOLVED_WORDS]
+                start = len(words) - len(rest)
+                rest = list(itertools.takewhile(lambda i: i not in timed, range(start, len(words))))
+                said = [words[i] for i in rest if words[i] not in NOT_SAID_OF_A_VALUE]
+                return said[:UNRESOLVED_WORDS]
         return []
 
     def _after_correction(self, words: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ the ROUTINE"), and to fill the guessed intent's slots.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,16 @@ FUZZY_WORD = 75
 SHORT_WORD = 3
 """...where words of this many letters or fewer must match exactly."""
 MAX_SPAN = 8
+PARTIAL_KEY = 3
+"""A value whose name has this many words or more (glue aside) may be named in part..."""
+PARTIAL_SHARE = 0.6
+"""...by this share of its words, and at least two, in any order, with only glue between them:
+"roller upper back one" is the foam roller upper back routine, "the foam roller for my upper back"
+only names a piece of equipment and an area."""
+GLUE = frozenset({"and", "of", "one", "routine", "session", "thing"})
+"""Words that may come between the words of a value named in part, and never count as its words."""
+FUNCTION_WORDS = frozenset({"for", "my", "me", "the", "a", "an", "with", "to", "at", "on", "in", "your", "using"})
+"""Words that end a value named in part, and never count as its words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +60,16 @@ class Gazetteer:
     """Words a value can start with (articles aside): a span starting elsewhere is not looked up."""
     keys: dict[tuple[str, ...], list[tuple[str, str, str]]] = field(default_factory=dict)
     """Every table's keys together -> (type, id, name) for each type that has the key, in table order."""
+    not_values: tuple[tuple[str, ...], ...] = ()
+    """Phrases that open with a value's words but name none ("nothing fancy" is no "nothing")."""
+    names: dict[str, dict[tuple[str, ...], tuple[str, str]]] = field(default_factory=dict)
+    """Per type, each value's own name (no synonyms), by its words: what can be named in part."""
+    words_of: dict[str, set[str]] = field(default_factory=dict)
+    """Per type, every word of its values and synonyms."""
 
     @classmethod
-    def of(cls, types: list[dict[str, Any]], articles: frozenset[str]) -> Gazetteer:
-        gazetteer = cls(articles)
+    def of(cls, types: list[dict[str, Any]], articles: frozenset[str], not_values: tuple[str, ...] = ()) -> Gazetteer:
+        gazetteer = cls(articles, not_values=tuple(tuple(tokens(p)) for p in not_values))
         for slot_type in types:
             entries: dict[tuple[str, ...], tuple[str, str]] = {}
             for value in slot_type["values"]:
@@ -64,6 +81,11 @@ class Gazetteer:
                         gazetteer.longest = max(gazetteer.longest, len(key))
                         gazetteer.first_words.add(key[0])
             gazetteer.table[slot_type["name"]] = entries
+            gazetteer.names[slot_type["name"]] = {
+                key: (value["id"], value["name"]["value"]) for value in slot_type["values"]
+                if (key := tuple(w for w in tokens(value["name"]["value"]) if w not in articles))
+            }
+            gazetteer.words_of[slot_type["name"]] = {w for key in entries for w in key}
             for key, (value_id, name) in entries.items():
                 gazetteer.keys.setdefault(key, []).append((slot_type["name"], value_id, name))
         return gazetteer
@@ -73,6 +95,8 @@ class Gazetteer:
         found: list[Span] = []
         for start in range(len(words)):
             if words[start] not in self.first_words and words[start].removesuffix("'s") not in self.first_words:
+                continue
+            if any(tuple(words[start : start + len(p)]) == p for p in self.not_values):
                 continue
             # A value's key is its words without articles, so only spans ending on one of the next
             # `longest` other words can match: longest first, as the selection below prefers.
@@ -86,7 +110,7 @@ class Gazetteer:
                     if kinds is None or kind in kinds:
                         found.append(Span(start, end, kind, value_id, name, True, len(key)))
         if fuzzy:
-            found += self._near(words, kinds)
+            found += self._near(words, kinds) + self._partial(words, kinds)
         chosen: list[Span] = []
         taken: set[int] = set()
         for span in sorted(found, key=lambda s: (-s.size, not s.exact, s.end - s.start, s.start)):
@@ -118,6 +142,35 @@ class Gazetteer:
                         value = entries[key]
                         near.append(Span(start, start + size, kind, value[0], value[1], False, size))
         return near
+
+
+    def _partial(self, words: list[str], kinds: set[str] | None) -> list[Span]:
+        """Spans that name most of a long value's own name in a run (see PARTIAL_SHARE)."""
+        partial: list[Span] = []
+        for kind, entries in self.names.items():
+            if kinds is not None and kind not in kinds:
+                continue
+            # A word no other type looked for has tells the value apart: "neck range" names a
+            # routine, while "mid back, foam roller" only names an area and a piece of equipment.
+            others = {w for other, found in self.words_of.items() if other != kind and (kinds is None or other in kinds) for w in found}
+            for key, (value_id, name) in entries.items():
+                content = [w for w in key if w not in GLUE and w not in FUNCTION_WORDS]
+                if len(content) < PARTIAL_KEY:
+                    continue
+                least = max(2, math.ceil(PARTIAL_SHARE * len(content)))
+                for start in range(len(words)):
+                    unused, matched, end, telling = list(content), 0, start, False
+                    for at in range(start, len(words)):
+                        word = words[at]
+                        hit = next((w for w in unused if _near_word(word, w)), None)
+                        if hit is not None:
+                            unused.remove(hit)
+                            matched, end, telling = matched + 1, at + 1, telling or hit not in others
+                        elif word not in GLUE or word in FUNCTION_WORDS:
+                            break
+                    if matched >= least and telling and words[start] not in GLUE:
+                        partial.append(Span(start, end, kind, value_id, name, False, matched))
+        return partial
 
 
 def _near_word(said: str, value: str) -> bool:

@@ -30,7 +30,7 @@ BEFORE_REQUEST = ("so", "", "anyway", "but", "and")
 WARNING_MIXES = 2
 """Requests each warning sign is joined to, on each side (an everyday complaint is joined to one:
 more taught the tier that a complaint alone, "i woke up with a stiff neck", asks for a routine)."""
-ASKING = frozenset("should can could is are does do what how why when which will would".split())
+ASKING = frozenset("should can could is are does do what how why when which will would what's how's why's".split())
 """Words that make a phrasing that opens like a statement a question ("my neck clicks, is that bad")."""
 
 

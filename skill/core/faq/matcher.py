@@ -153,7 +153,10 @@ class Matcher:
             ((_alarm(k, self.normalizer), entry) for entry in entries if entry.red_flag for k in entry.keywords),
             key=lambda item: -sum(len(group) for group in item[0]),
         )
-        self._precedence = [(_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when]
+        # A refusal's patterns come first: "ibuprofen when pregnant" asks which medicine to take.
+        self._precedence = sorted(
+            ((_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when), key=lambda p: not p[1].declines
+        )
         self._requests = [(tuple(words(r)), entry) for entry in entries for r in entry.requests]
         self._said_first = [
             (tuple(words(said)), said.endswith("..."), {tuple(words(c)) for c in entry.conditions}, entry)
