@@ -616,3 +616,10 @@ def test_asking_which_condition_it_is_is_declined(matcher: Matcher, question: st
 def test_a_condition_an_entry_explains_is_answered(matcher: Matcher, question: str, expected: str) -> None:
     match = matcher.match(question)
     assert match.entry is not None and match.entry.id == expected, match.why
+
+
+def test_a_refusals_pattern_comes_before_a_cautions(matcher: Matcher) -> None:
+    # "pregnant" makes the pregnancy caution answer first, but which painkiller to take is a refusal.
+    match = matcher.match("can i take paracetamol for my back while i'm pregnant")
+    assert match.entry is not None and match.entry.id == "no-prescription", match.why
+    assert matcher.match("can i use a foam roller while pregnant").entry.id == "pregnancy"

@@ -100,3 +100,44 @@ def test_what_is_told_is_learned_on_both_sides_of_a_request():
     assert joined[0].startswith("start the {routine}") and joined[1].startswith("my legs are numb")
     assert mixed(["start the {routine}"], ["my legs are numb"], 2) == mixed(["start the {routine}"], ["my legs are numb"], 2)
     assert mixed([], ["my legs are numb"], 2) == []
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from skill.simulator.nlu import understander
+
+    return understander("en-US").classifier
+
+
+def _found(classifier, text: str) -> dict[str, str | None]:
+    return {s.kind: s.id for s in classifier.gazetteer.spans(text.split(), {"ROUTINE", "BODY_AREA", "EQUIPMENT"})}
+
+
+@pytest.mark.parametrize(
+    ("said", "routine"),
+    [
+        ("do the neck range one", "neck-range-of-motion"),
+        ("tennis ball upper back release please", "upper-back-tennis-ball"),
+    ],
+)
+def test_a_routine_named_in_part_by_a_telling_word_is_that_routine(classifier, said, routine):
+    assert _found(classifier, said).get("ROUTINE") == routine
+
+
+@pytest.mark.parametrize("said", ["mid back foam roller five minutes", "the foam roller for my upper back"])
+def test_an_area_and_equipment_said_together_name_no_routine(classifier, said):
+    found = _found(classifier, said)
+    assert "ROUTINE" not in found and found.get("EQUIPMENT") == "foam_roller", found
+
+
+def test_a_phrase_that_only_opens_like_a_value_names_none(classifier):
+    assert "EQUIPMENT" not in _found(classifier, "something for my hips nothing fancy")
+    assert _found(classifier, "a routine with nothing").get("EQUIPMENT") == "none"
+
+
+@pytest.mark.parametrize(("said", "value"), [("just something for twenty minutes", None), ("a session for me dear", None),
+                                             ("a routine for my numb legs", "numb legs")])
+def test_a_value_after_for_is_neither_a_duration_nor_words_of_address(said, value):
+    from skill.simulator.classifier import Classifier
+
+    assert (" ".join(Classifier._unresolved(said.split())) or None) == value
