@@ -62,6 +62,7 @@ class Gazetteer:
     """Every table's keys together -> (type, id, name) for each type that has the key, in table order."""
     not_values: tuple[tuple[str, ...], ...] = ()
     """Phrases that open with a value's words but name none ("nothing fancy" is no "nothing")."""
+    not_first: frozenset[str] = frozenset()
     names: dict[str, dict[tuple[str, ...], tuple[str, str]]] = field(default_factory=dict)
     """Per type, each value's own name (no synonyms), by its words: what can be named in part."""
     words_of: dict[str, set[str]] = field(default_factory=dict)
@@ -69,7 +70,8 @@ class Gazetteer:
 
     @classmethod
     def of(cls, types: list[dict[str, Any]], articles: frozenset[str], not_values: tuple[str, ...] = ()) -> Gazetteer:
-        gazetteer = cls(articles, not_values=tuple(tuple(tokens(p)) for p in not_values))
+        phrases = tuple(tuple(tokens(p)) for p in not_values)
+        gazetteer = cls(articles, not_values=phrases, not_first=frozenset(p[0] for p in phrases if p))
         for slot_type in types:
             entries: dict[tuple[str, ...], tuple[str, str]] = {}
             for value in slot_type["values"]:
@@ -96,7 +98,7 @@ class Gazetteer:
         for start in range(len(words)):
             if words[start] not in self.first_words and words[start].removesuffix("'s") not in self.first_words:
                 continue
-            if any(tuple(words[start : start + len(p)]) == p for p in self.not_values):
+            if words[start] in self.not_first and any(tuple(words[start : start + len(p)]) == p for p in self.not_values):
                 continue
             # A value's key is its words without articles, so only spans ending on one of the next
             # `longest` other words can match: longest first, as the selection below prefers.
