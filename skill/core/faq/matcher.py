@@ -158,10 +158,13 @@ class Matcher:
             ((_alarm(k, self.normalizer), entry) for entry in entries for k in entry.first_when), key=lambda p: not p[1].declines
         )
         self._requests = [(tuple(words(r)), entry) for entry in entries for r in entry.requests]
-        self._said_first = [
-            (tuple(words(said)), said.endswith("..."), {tuple(words(c)) for c in entry.conditions}, entry)
-            for entry in entries for said in entry.said_first
-        ]
+        # said_first sequences by their first word: a question is walked once, not once per sequence.
+        self._said_first: dict[str, list[tuple[tuple[str, ...], bool, set[tuple[str, ...]], Entry]]] = {}
+        for entry in entries:
+            conditions = {tuple(words(c)) for c in entry.conditions}
+            for said in entry.said_first:
+                sequence = tuple(words(said))
+                self._said_first.setdefault(sequence[0], []).append((sequence, said.endswith("..."), conditions, entry))
         self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
@@ -232,10 +235,10 @@ class Matcher:
         return Match(entry, min(score, 100.0), urgent, why)
 
     def _said(self, question: str) -> Entry | None:
-        """The entry with a said_first sequence in the text (followed by a condition, if it asks one)."""
+        """The entry with the first said_first sequence in the text (followed by a condition, if it asks one)."""
         said = words(question)
-        for sequence, framing, conditions, entry in self._said_first:
-            for at in range(len(said) - len(sequence) + 1):
+        for at, word in enumerate(said):
+            for sequence, framing, conditions, entry in self._said_first.get(word, ()):
                 if tuple(said[at : at + len(sequence)]) != sequence:
                     continue
                 rest = at + len(sequence)
