@@ -24,6 +24,8 @@ from skill.simulator.words import FALLBACK, after_prefix
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
 UNRESOLVED_WORDS = 5
 """Most words taken as a value the model does not know ("start a routine for my numb legs")."""
+NOT_A_NAME = frozenset("one ones last previous next beginning start end it that this me step bit part".split())
+"""First words after a carrier that point at a place rather than name it ("go back to the one we just did")."""
 NOT_SAID_OF_A_VALUE = frozenset("me dear please now today tonight then mate love thanks pal darling".split())
 """Words of address and time around a value, never part of it."""
 SLOTLESS_LEAST = 0.8
@@ -87,6 +89,8 @@ class Classifier:
         }
         self.samples: dict[str, list[str]] = {}
         self.carriers: dict[str, list[list[str]]] = {}
+        self.value_carriers: dict[str, list[list[str]]] = {}
+        """For intents made only of named values ("go to {step}"), the words before the value."""
         for intent in language["intents"]:
             name = intent["name"]
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -101,8 +105,11 @@ class Classifier:
                 slot_names = _SLOT.findall(sample)
                 if slot_names and self.slot_kinds[name].get(slot_names[0]) == "AMAZON.SearchQuery":
                     self.carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
-        for name, carriers in self.carriers.items():
-            self.carriers[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
+                elif slot_names and all(k in self.gazetteer.table for k in self.slot_kinds[name].values()) and tokens(sample.split("{")[0]):
+                    self.value_carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
+        for found in (self.carriers, self.value_carriers):
+            for name, carriers in found.items():
+                found[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
         self._fit(free_text or {}, learn)
 
     # ----- training ------------------------------------------------------------------
@@ -210,9 +217,11 @@ class Classifier:
             # An intent that takes slots, heard with none of them, must be sure of its carrier
             # words alone: "open spotify" is not a routine to start.
             confident = False
-        if kinds and all(k in self.gazetteer.table for k in kinds) and not any(v.id for v in slots.values()):
-            # An intent made only of named values ("go to child's pose") with none of them heard
-            # is a guess from its carrier words: "go back to the one we just did" names no step.
+        if kinds and all(k in self.gazetteer.table for k in kinds) and not any(v.id for v in slots.values()) \
+                and not self._named_after_carrier(top[0], words):
+            # An intent made only of named values ("go to child's pose") with none of them heard,
+            # and no name said where its samples say one, is a guess from its carrier words: "go
+            # back to the one we just did" names no step, "go to the cobra" names one it lacks.
             confident = False
         return Guess(top[0], top[1], tuple(ranked[:3]), slots, spans, confident, dict(ranked))
 
@@ -252,7 +261,7 @@ class Classifier:
                     slots[name] = SlotValue(said, span.id, span.kind)
                     shown.append((name, span, said))
         if custom and not any(n in slots for n in by_kind.values()):
-            said = self._unresolved(words)
+            said = self._named_after_carrier(intent, words) or self._unresolved(words)
             if said:
                 # Alexa fills a slot it cannot resolve with the words said; the skill then checks them.
                 kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
@@ -281,6 +290,16 @@ class Classifier:
                 said = [words[i] for i in rest if words[i] not in NOT_SAID_OF_A_VALUE]
                 return said[:UNRESOLVED_WORDS]
         return []
+
+    def _named_after_carrier(self, intent: str, words: list[str]) -> list[str]:
+        """The words where the intent's samples name a value, when they name something: Alexa fills
+        the slot with them though no value resolves ("jump to the cobra")."""
+        rest = after_prefix(words, self.value_carriers.get(intent, []))
+        while rest and rest[0] in self.articles:
+            rest = rest[1:]
+        if not rest or rest[0] in NOT_A_NAME:
+            return []
+        return rest[:UNRESOLVED_WORDS]
 
     def _after_correction(self, words: list[str]) -> list[str]:
         """The words after the last self-correction ("the tennis ball, no wait, the roller")."""

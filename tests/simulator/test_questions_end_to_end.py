@@ -60,6 +60,13 @@ def test_asking_for_the_chest_first_says_what_to_do_if_it_is_the_heart():
     other = _simulator(3)
     other.say("open back coach")
     assert "emergency" not in other.say("something for my neck")[-1].speech
+    # A routine for the chest first, asked for by name, gets the same check; others do not.
+    named = _simulator(4)
+    named.say("open back coach")
+    assert named.say("the chest opener please")[-1].speech.startswith("One check first")
+    desk = _simulator(5)
+    desk.say("open back coach")
+    assert "emergency" not in desk.say("the desk break please")[-1].speech
 
 
 def test_an_answer_counts_only_on_the_turn_that_speaks_it():

@@ -141,3 +141,17 @@ def test_a_value_after_for_is_neither_a_duration_nor_words_of_address(said, valu
     from skill.simulator.classifier import Classifier
 
     assert (" ".join(Classifier._unresolved(said.split())) or None) == value
+
+
+@pytest.mark.parametrize(("said", "step"), [("let's jump to the cobra", "cobra"), ("go to the ear to shoulder one", "ear to shoulder one")])
+def test_a_step_the_routine_lacks_is_heard_as_its_name(said, step):
+    from skill.simulator.nlu import understander
+
+    heard = understander("en-US").understand(said)
+    assert heard.intent == "GoToStepIntent" and heard.slots["step"].value == step and heard.slots["step"].id is None
+
+
+def test_pointing_at_a_place_names_no_step():
+    from skill.simulator.nlu import understander
+
+    assert understander("en-US").understand("go back to the one we just did").intent != "GoToStepIntent"

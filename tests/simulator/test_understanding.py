@@ -1,8 +1,8 @@
 """Understanding end to end on blind annotation sets: the nlu-eval command and the floors CI holds.
 
 The sets in tests/data/eval/ were written by people who never saw the interaction model, the
-templates or the FAQ phrasings. dev/ to dev12/ may be read while building the model, and the coach
-learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test13/ are only ever scored, and
+templates or the FAQ phrasings. dev/ to dev14/ may be read while building the model, and the coach
+learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test15/ are only ever scored, and
 a failing check here reports figures, never the utterances.
 """
 
@@ -17,7 +17,7 @@ from skill.dependencies import MissingDependency
 from skill.simulator.evaluation import EvaluationError, evaluate, read
 from skill.simulator.nlu import Understander, understander
 
-TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13"))
+TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15"))
 """test/ is the scored half of the first blind sets; test2/ and test3/ later blind sets from other
 writers, working from the brief alone, scored only and never read (test3 to test5 without the rows a
 development set already has; test4 and test5 also without their KeepGoingIntent and ShorterIntent
@@ -25,7 +25,9 @@ rows, which the brief they were written from described wrongly); test6 to test9 
 written from a corrected brief, whose other halves are dev5 to dev8; test10 and test11 likewise, with
 dev9 and dev10 (sets weighted to warning signs and refusals, first-time users, mid-routine steering
 and varied wording); test12 and test13 with dev11 and dev12 (routine requests said every way, and
-the settings intents people mix up, with questions and warning signs from many backgrounds)."""
+the settings intents people mix up, with questions and warning signs from many backgrounds); test14
+and test15 with dev13 and dev14 (moving around a routine, whole sessions of 40 people, and a set
+weighted to warning signs and refusals)."""
 FLOORS = {
     # 25 out-of-scope rows: one row is 4 points. Learning dev6 cost this set one of them (23 -> 22)
     # while it gained rows on five other halves; the floor allows that one row, no more.
@@ -41,7 +43,9 @@ FLOORS = {
     "test10": {"commands": 0.86, "questions": 0.95, "red flags": 0.88, "out of scope": 0.89},
     "test11": {"commands": 0.86, "questions": 0.90, "red flags": 0.92, "out of scope": 0.76},
     "test12": {"commands": 0.77, "questions": 0.91, "red flags": 0.92, "out of scope": 0.65},
-    "test13": {"commands": 0.77, "questions": 0.93, "red flags": 0.88, "out of scope": 0.74},
+    "test13": {"commands": 0.80, "questions": 0.93, "red flags": 0.94, "out of scope": 0.82},
+    "test14": {"commands": 0.86, "questions": 0.91, "red flags": 0.96, "out of scope": 0.94},
+    "test15": {"commands": 0.91, "questions": 0.92, "red flags": 0.83, "out of scope": 0.80},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""

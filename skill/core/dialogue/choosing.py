@@ -54,7 +54,7 @@ class Choosing(Conversation):
             ordinal = None  # "a 30 second routine" names a length, not the second routine
         picked = self._pick(ordinal, request) if not unknown else None
         if picked is not None:
-            return self._caution(request, self._begin(picked))
+            return self._caution(request, self._begin(picked), picked)
         if ordinal is not None:
             return self._offer_all(Reply().say(voice.say("skill.no_such_choice")))
         if request.empty and not unknown and state.offer and (offered := self.library.get(state.offer)):
@@ -66,10 +66,13 @@ class Choosing(Conversation):
             return self._offer_all(reply)
         return self._caution(request, self._choose(request))
 
-    def _caution(self, request: Request, reply: Reply) -> Reply:
+    def _caution(self, request: Request, reply: Reply, picked: Routine | None = None) -> Reply:
         """"My chest feels tight" may be muscles or the heart: the coach cannot tell, so it says
-        what to do if it is the heart before anything else."""
-        if request.area is Area.CHEST:
+        what to do if it is the heart before anything else. A routine for the chest first gets the
+        same check: asked for by name, the request carries none of the words around it ("my chest
+        is tight, can we do the chest opener")."""
+        routine = picked or self.library.get(request.routine or "")
+        if request.area is Area.CHEST or (routine is not None and routine.areas[0] is Area.CHEST):
             reply.parts.insert(0, self.voice.say("skill.chest_caution"))
         return reply
 
