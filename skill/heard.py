@@ -8,7 +8,10 @@ turns them into two data files, each with a header saying where it came from:
 * data/faq/heard.yaml: each question, under the entry that answers it, which the matcher ranks
   and compares with like the entry's own phrasings;
 * data/simulator/heard.yaml: each command, red flag and out-of-scope request, under its intent,
-  which the simulator's statistical tier learns from (never the exact tier or the model).
+  which the simulator's statistical tier learns from (never the exact tier or the model);
+* data/faq/warnings.yaml: the weights of a logistic model telling warning signs from other
+  questions, learned from the FAQ's phrasings and the red flags, questions and refusals people
+  said, which the matcher uses for a warning sign no red-flag keyword names.
 
 The test halves (tests/data/eval/test*/) are never collected, and neither is a development row
 that a test half also has or that the unit tests hold out: they measure what this does for
@@ -22,6 +25,8 @@ from pathlib import Path
 import yaml
 
 from skill.core.faq import Normalizer, load_entries, load_synonyms
+from skill.core.faq.entries import WARNINGS_FILE
+from skill.core.faq.matcher import warning_features
 from skill.core.words import words as tokens
 from skill.simulator.evaluation import DECLINE, URGENT, Row, read
 from skill.simulator.training import FAQ_HEARD, STATEMENT_OPENERS
@@ -90,6 +95,7 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
     held_out = _held_out() | {_said(r.utterance) for p in sorted(eval_dir.glob("test*/*.csv")) for r in read(p)}
     folders = sorted((p for p in eval_dir.glob("dev*") if p.is_dir()), key=lambda p: (len(p.name), p.name))
     labels: dict[str, set[tuple[str, str]]] = {}
+    warning: dict[str, set[bool]] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.csv")):
             for row in read(path):
@@ -99,6 +105,8 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
                 label = _label(row, said, by_resemblance)
                 if label[0]:
                     labels.setdefault(said, set()).add(label)
+                if row.entry:
+                    warning.setdefault(said, set()).add(row.entry == URGENT)
     if not labels:
         raise HeardError(f"{eval_dir}: no development set (dev*/*.csv) with rows to learn from")
     files: dict[str, dict[str, list[str]]] = {"faq": {}, "simulator": {}}
@@ -112,10 +120,47 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
     sets = ", ".join(p.name for p in folders)
     faq = HEADER.format(sets=sets, what="Entry id -> questions it answers, as people asked them.")
     simulator = HEADER.format(sets=sets, what="Intent -> what people said for it (red flags and refusals included).")
+    warnings = HEADER.format(sets=sets, what="A warning sign's words and word pairs -> their weight (with the FAQ's own phrasings).")
+    # Only what every set agrees on, as in the heard files: labelled two ways, a row teaches neither.
+    agreed = {said: urgent for said, (urgent, *more) in warning.items() if not more and len(labels.get(said, ())) <= 1}
+    learned = _warning_weights(normalizer, agreed)
     return {
         FAQ_HEARD: faq + _dump({"heard": dict(sorted(files["faq"].items()))}),
         SIMULATOR_HEARD: simulator + _dump({"heard": dict(sorted(files["simulator"].items()))}),
+        WARNINGS_FILE: warnings + _dump(learned),
     }
+
+
+WARNING_C = 3.0
+"""The logistic model's regularisation (scikit-learn's C)."""
+WARNING_WEIGHT_LEAST = 0.01
+"""Weights nearer zero than this are left out of the file: they never move a decision."""
+
+
+def _warning_weights(normalizer: Normalizer, said: dict[str, bool]) -> dict:
+    """A logistic model of warning signs: the red-flag entries' phrasings and what people told as
+    one, against every other phrasing and question (refusals included) and the routines' names,
+    balanced by class."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    from skill.core.routines import load_library
+
+    # The routines' own words are no warning signs: "can i do the chest opener" names a stretch.
+    routine_words = [text for r in load_library() for text in (r.title, *r.synonyms, *(s.name for s in r.steps))]
+    texts = {text: False for text in routine_words} | {q: e.red_flag for e in load_entries() for q in e.questions} | said
+    rows = [warning_features(normalizer.tokens(text)) for text in sorted(texts)]
+    labels = np.asarray([texts[text] for text in sorted(texts)], dtype=int)
+    names = sorted({f for row in rows for f in row})
+    column = {name: i for i, name in enumerate(names)}
+    indices = [column[f] for row in rows for f in sorted(row)]
+    indptr = np.cumsum([0, *(len(row) for row in rows)])
+    matrix = csr_matrix((np.ones(len(indices)), np.asarray(indices, dtype=np.int32), indptr.astype(np.int32)),
+                        shape=(len(rows), len(names)))
+    model = LogisticRegression(C=WARNING_C, class_weight="balanced", max_iter=2000).fit(matrix, labels)
+    weights = {name: round(float(w), 3) for name, w in zip(names, model.coef_[0], strict=True) if abs(w) >= WARNING_WEIGHT_LEAST}
+    return {"bias": round(float(model.intercept_[0]), 3), "weights": weights}
 
 
 def _dump(data: dict) -> str:

@@ -62,6 +62,8 @@ class Result:
     got: str
     tier: str
     hint: str = ""
+    alarmed: bool = False
+    """The reply opened with urgent advice."""
 
 
 @dataclass
@@ -83,6 +85,11 @@ class Report:
         """(passed, total), for one category or all rows."""
         chosen = [r for r in self.results if category is None or self.category(r) == category]
         return sum(r.passed for r in chosen), len(chosen)
+
+    def false_alarms(self) -> tuple[int, int]:
+        """(ordinary questions answered with urgent advice first, ordinary questions)."""
+        asked = [r for r in self.results if self.category(r) == "questions"]
+        return sum(r.alarmed for r in asked), len(asked)
 
     def categories(self) -> list[str]:
         return sorted({self.category(r) for r in self.results})
@@ -226,7 +233,7 @@ def run_row(row: Row, transport: Transport, locale: str) -> Result:
         nlu = understander(locale)
         sample, similarity = nlu.classifier.nearest(row.intent, row.utterance)
         hint = f"nearest sample of {row.intent}: '{sample}' ({similarity:.0f}); would need {_template_hint(row)}"
-    return Result(row, passed, intent, got, tier, hint)
+    return Result(row, passed, intent, got, tier, hint, bool(row.entry) and _urgent(exchange))
 
 
 def evaluate(path: Path, transport: Transport | None = None, locale: str = "en-US") -> Report:
@@ -249,6 +256,9 @@ def describe(report: Report, misses: bool = True) -> list[str]:
     for category in report.categories():
         right, total = report.accuracy(category)
         lines.append(f"{category:<13} {right:>4}/{total:<4} {right / total:6.1%}")
+    alarms, asked = report.false_alarms()
+    if asked:
+        lines.append(f"false alarms  {alarms:>4}/{asked:<4} ordinary questions that opened with urgent advice")
     per_intent: dict[str, list[bool]] = {}
     for result in report.results:
         if report.category(result) == "commands":

@@ -23,6 +23,7 @@ from skill.core.faq import (
     words,
 )
 from skill.core.routines import load_library
+from skill.core.faq.entries import load_warnings
 
 HOLDOUT = yaml.safe_load((Path(__file__).parents[1] / "data" / "faq_holdout.yaml").read_text(encoding="utf-8"))
 
@@ -120,7 +121,9 @@ def entries() -> tuple[Entry, ...]:
 
 @pytest.fixture(scope="module")
 def matcher(entries: tuple[Entry, ...]) -> Matcher:
-    return Matcher(entries)
+    # The FAQ's own phrasings and the learned warning-sign weights, without heard questions: the
+    # held-out phrasings measure how the entries' own words generalise.
+    return Matcher(entries, warnings=load_warnings())
 
 
 @pytest.fixture(scope="module")
@@ -623,3 +626,18 @@ def test_a_refusals_pattern_comes_before_a_cautions(matcher: Matcher) -> None:
     match = matcher.match("can i take paracetamol for my back while i'm pregnant")
     assert match.entry is not None and match.entry.id == "no-prescription", match.why
     assert matcher.match("can i use a foam roller while pregnant").entry.id == "pregnancy"
+
+
+def test_a_warning_sign_no_keyword_names_raises_the_learned_alarm(matcher: Matcher) -> None:
+    plain = matcher.match("my whole body went cold and clammy and my upper back is screaming")
+    assert plain.urgent is not None and plain.urgent.id == "red-flag-warning-sign", plain.why
+    # Without the learned weights only keywords raise alarms.
+    assert Matcher(load_entries()).match("my whole body went cold and clammy and my upper back is screaming").urgent is None
+
+
+def test_warning_weights_that_cannot_be_read_say_what_they_need(tmp_path: Path) -> None:
+    broken = tmp_path / "warnings.yaml"
+    broken.write_text("bias: high\n", encoding="utf-8")
+    with pytest.raises(FaqError, match="needs 'bias' and 'weights'"):
+        load_warnings(broken)
+    assert load_warnings(tmp_path / "missing.yaml") is None

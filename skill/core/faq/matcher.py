@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from skill.core.faq.acceptance import COVERED_WORDS, DOMAIN, accepted
 from skill.core.faq.alarms import _alarm, _found
-from skill.core.faq.entries import Entry, load_entries, load_heard
+from skill.core.faq.entries import WARNING_ENTRY, Entry, Warnings, load_entries, load_heard, load_warnings
 from skill.core.faq.text import (
     Normalizer,
     load_discomfort,
@@ -54,6 +54,11 @@ STORY_UNKNOWN_WEIGHT = 2.0
 (a middling word's weight), not MAX_WORD_WEIGHT: in a long question such words are mostly the story
 around it ("hairdresser", "spreadsheets", "wedding"), while in a short one they are its topic
 ("acne", "snoring")."""
+WARNING_LEAST = 0.6
+"""Least probability, by the learned weights, for a question no red-flag keyword names to raise the
+general warning-sign alarm, when no entry answers it..."""
+WARNING_ANSWERED = 0.9
+"""...and when one does: a false alarm frightens someone with an ordinary ache."""
 CONDITION_GAP = 2
 """How many words may come between a framing ("do i have ...") and the condition it names."""
 REQUEST_OPENERS = frozenset("can could would will you please just alexa hey ok okay so i want need".split())
@@ -102,8 +107,10 @@ class Matcher:
         threshold: float = THRESHOLD,
         synonyms: Mapping[str, str] | None = None,
         heard: Mapping[str, Sequence[str]] | None = None,
+        warnings: Warnings | None = None,
     ) -> None:
-        """`heard` gives entries more phrasings, as people put them (entries.load_heard)."""
+        """`heard` gives entries more phrasings, as people put them (entries.load_heard); `warnings`
+        tells warning signs no keyword names (entries.load_warnings), raising the entry WARNING_ENTRY."""
         self.entries = entries
         heard = heard or {}
         self.threshold = threshold
@@ -166,6 +173,8 @@ class Matcher:
                 sequence = tuple(words(said))
                 self._said_first.setdefault(sequence[0], []).append((sequence, said.endswith("..."), conditions, entry))
         self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
+        self._warnings = warnings
+        self._warning_entry = next((e for e in entries if e.id == WARNING_ENTRY and e.red_flag), None)
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
         for number, (alarm, _) in enumerate(self._alarms):
@@ -173,7 +182,18 @@ class Matcher:
                 self._alarms_by_word.setdefault(word, []).append(number)
 
     def match(self, question: str) -> Match:
-        """The best answer for the question, or no entry when confidence is below the threshold."""
+        """The best answer for the question, or no entry when confidence is below the threshold;
+        with a red flag its keywords name or, failing those, the learned weights tell."""
+        found = self._match(question)
+        if found.urgent is None and self._warning_entry is not None:
+            chance = self._warning_chance(self.normalizer.tokens(question or ""))
+            # A question an ordinary entry answers needs surer weights: "i'm up every night rocking
+            # the baby, what can i do for my upper back" is about the baby, not a warning sign.
+            if chance >= (WARNING_LEAST if found.entry is None else WARNING_ANSWERED):
+                return msgspec.structs.replace(found, urgent=self._warning_entry, why=found.why + f", warning sign {chance:.2f}")
+        return found
+
+    def _match(self, question: str) -> Match:
         tokens = self.normalizer.tokens(question or "")
         alerts = self._alerts(tokens)
         urgent = alerts[0] if alerts else None
@@ -310,6 +330,14 @@ class Matcher:
                 alerts.append(entry)
         return alerts
 
+    def _warning_chance(self, tokens: list[str]) -> float:
+        """How likely the learned weights find a warning sign in the words (0 without weights)."""
+        if self._warnings is None or not tokens:
+            return 0.0
+        weights = self._warnings.weights
+        score = self._warnings.bias + sum(weights.get(f, 0.0) for f in warning_features(tokens))
+        return 1 / (1 + math.exp(-score))
+
     def discomfort(self, text: str) -> bool:
         """Whether the text says something hurts or feels wrong (data/faq/discomfort.yaml)."""
         return bool(self._discomfort & set(self.normalizer.tokens(text or "")))
@@ -323,9 +351,15 @@ class Matcher:
         return [e for e in self.entries if e.suggest and not e.red_flag]
 
 
+def warning_features(tokens: list[str]) -> set[str]:
+    """What the warning-sign weights read: the normalised words and each pair of neighbours."""
+    return {*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))}
+
+
 def matcher_for(entries: tuple[Entry, ...]) -> Matcher:
-    """A matcher over these entries and the questions heard for them (data/faq/heard.yaml)."""
-    return Matcher(entries, heard=load_heard(entries))
+    """A matcher over these entries, the questions heard for them (data/faq/heard.yaml) and the
+    learned warning-sign weights (data/faq/warnings.yaml)."""
+    return Matcher(entries, heard=load_heard(entries), warnings=load_warnings())
 
 
 @cache
