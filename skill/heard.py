@@ -9,9 +9,10 @@ turns them into two data files, each with a header saying where it came from:
   and compares with like the entry's own phrasings;
 * data/simulator/heard.yaml: each command, red flag and out-of-scope request, under its intent,
   which the simulator's statistical tier learns from (never the exact tier or the model);
-* data/faq/warnings.yaml: the weights of a logistic model telling warning signs from other
-  questions, learned from the FAQ's phrasings and the red flags, questions and refusals people
-  said, which the matcher uses for a warning sign no red-flag keyword names.
+* data/faq/warnings.yaml and data/faq/refusals.yaml: the weights of two logistic models, telling
+  warning signs from other questions and refusals from answerable questions, learned from the
+  FAQ's phrasings and the red flags, questions and refusals people said, which the matcher uses
+  for a warning sign no red-flag keyword names and a refusal that resembles an entry.
 
 The test halves (tests/data/eval/test*/) are never collected, and neither is a development row
 that a test half also has or that the unit tests hold out: they measure what this does for
@@ -25,8 +26,8 @@ from pathlib import Path
 import yaml
 
 from skill.core.faq import Normalizer, load_entries, load_synonyms
-from skill.core.faq.entries import WARNINGS_FILE
-from skill.core.faq.matcher import warning_features
+from skill.core.faq.entries import REFUSALS_FILE, WARNINGS_FILE
+from skill.core.faq.matcher import learned_features
 from skill.core.words import words as tokens
 from skill.simulator.evaluation import DECLINE, URGENT, Row, read
 from skill.simulator.training import FAQ_HEARD, STATEMENT_OPENERS
@@ -95,7 +96,7 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
     held_out = _held_out() | {_said(r.utterance) for p in sorted(eval_dir.glob("test*/*.csv")) for r in read(p)}
     folders = sorted((p for p in eval_dir.glob("dev*") if p.is_dir()), key=lambda p: (len(p.name), p.name))
     labels: dict[str, set[tuple[str, str]]] = {}
-    warning: dict[str, set[bool]] = {}
+    entry_of: dict[str, set[str]] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.csv")):
             for row in read(path):
@@ -106,7 +107,7 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
                 if label[0]:
                     labels.setdefault(said, set()).add(label)
                 if row.entry:
-                    warning.setdefault(said, set()).add(row.entry == URGENT)
+                    entry_of.setdefault(said, set()).add(row.entry)
     if not labels:
         raise HeardError(f"{eval_dir}: no development set (dev*/*.csv) with rows to learn from")
     files: dict[str, dict[str, list[str]]] = {"faq": {}, "simulator": {}}
@@ -120,37 +121,47 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
     sets = ", ".join(p.name for p in folders)
     faq = HEADER.format(sets=sets, what="Entry id -> questions it answers, as people asked them.")
     simulator = HEADER.format(sets=sets, what="Intent -> what people said for it (red flags and refusals included).")
-    warnings = HEADER.format(sets=sets, what="A warning sign's words and word pairs -> their weight (with the FAQ's own phrasings).")
     # Only what every set agrees on, as in the heard files: labelled two ways, a row teaches neither.
-    agreed = {said: urgent for said, (urgent, *more) in warning.items() if not more and len(labels.get(said, ())) <= 1}
-    learned = _warning_weights(normalizer, agreed)
+    agreed = {said: entry for said, (entry, *more) in entry_of.items() if not more and len(labels.get(said, ())) <= 1}
+    entries = load_entries()
+    declining = {e.id for e in entries if e.declines} | {DECLINE}
+    warnings = _weights(normalizer, {q: e.red_flag for e in entries for q in e.questions} | _routine_words()
+                        | {said: entry == URGENT for said, entry in agreed.items()}, WARNING_C)
+    refusals = _weights(normalizer, {q: e.declines for e in entries if not e.red_flag for q in e.questions} | _routine_words()
+                        | {said: entry in declining for said, entry in agreed.items() if entry != URGENT}, REFUSAL_C)
+    told = "words and word pairs -> their weight (with the FAQ's own phrasings and the routines' names)."
     return {
         FAQ_HEARD: faq + _dump({"heard": dict(sorted(files["faq"].items()))}),
         SIMULATOR_HEARD: simulator + _dump({"heard": dict(sorted(files["simulator"].items()))}),
-        WARNINGS_FILE: warnings + _dump(learned),
+        WARNINGS_FILE: HEADER.format(sets=sets, what="A warning sign's " + told) + _dump(warnings),
+        REFUSALS_FILE: HEADER.format(sets=sets, what="A request the coach declines: its " + told) + _dump(refusals),
     }
 
 
 WARNING_C = 3.0
-"""The logistic model's regularisation (scikit-learn's C)."""
-WARNING_WEIGHT_LEAST = 0.01
+"""The warning-sign model's regularisation (scikit-learn's C)..."""
+REFUSAL_C = 1.0
+"""...and the refusal model's."""
+WEIGHT_LEAST = 0.01
 """Weights nearer zero than this are left out of the file: they never move a decision."""
 
 
-def _warning_weights(normalizer: Normalizer, said: dict[str, bool]) -> dict:
-    """A logistic model of warning signs: the red-flag entries' phrasings and what people told as
-    one, against every other phrasing and question (refusals included) and the routines' names,
-    balanced by class."""
+def _routine_words() -> dict[str, bool]:
+    """The routines' names, synonyms and step names, none of them a warning sign or a refusal:
+    "can i do the chest opener" names a stretch."""
+    from skill.core.routines import load_library
+
+    return {text: False for r in load_library() for text in (r.title, *r.synonyms, *(s.name for s in r.steps))}
+
+
+def _weights(normalizer: Normalizer, texts: dict[str, bool], c: float) -> dict:
+    """A logistic model of the texts marked True against the rest, balanced by class, over their
+    normalised words and word pairs (matcher.learned_features)."""
     import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
-    from skill.core.routines import load_library
-
-    # The routines' own words are no warning signs: "can i do the chest opener" names a stretch.
-    routine_words = [text for r in load_library() for text in (r.title, *r.synonyms, *(s.name for s in r.steps))]
-    texts = {text: False for text in routine_words} | {q: e.red_flag for e in load_entries() for q in e.questions} | said
-    rows = [warning_features(normalizer.tokens(text)) for text in sorted(texts)]
+    rows = [learned_features(normalizer.tokens(text)) for text in sorted(texts)]
     labels = np.asarray([texts[text] for text in sorted(texts)], dtype=int)
     names = sorted({f for row in rows for f in row})
     column = {name: i for i, name in enumerate(names)}
@@ -158,8 +169,8 @@ def _warning_weights(normalizer: Normalizer, said: dict[str, bool]) -> dict:
     indptr = np.cumsum([0, *(len(row) for row in rows)])
     matrix = csr_matrix((np.ones(len(indices)), np.asarray(indices, dtype=np.int32), indptr.astype(np.int32)),
                         shape=(len(rows), len(names)))
-    model = LogisticRegression(C=WARNING_C, class_weight="balanced", max_iter=2000).fit(matrix, labels)
-    weights = {name: round(float(w), 3) for name, w in zip(names, model.coef_[0], strict=True) if abs(w) >= WARNING_WEIGHT_LEAST}
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(matrix, labels)
+    weights = {name: round(float(w), 3) for name, w in zip(names, model.coef_[0], strict=True) if abs(w) >= WEIGHT_LEAST}
     return {"bias": round(float(model.intercept_[0]), 3), "weights": weights}
 
 

@@ -23,7 +23,7 @@ from skill.core.faq import (
     words,
 )
 from skill.core.routines import load_library
-from skill.core.faq.entries import load_warnings
+from skill.core.faq.entries import WARNINGS_FILE, load_weights
 
 HOLDOUT = yaml.safe_load((Path(__file__).parents[1] / "data" / "faq_holdout.yaml").read_text(encoding="utf-8"))
 
@@ -123,7 +123,7 @@ def entries() -> tuple[Entry, ...]:
 def matcher(entries: tuple[Entry, ...]) -> Matcher:
     # The FAQ's own phrasings and the learned warning-sign weights, without heard questions: the
     # held-out phrasings measure how the entries' own words generalise.
-    return Matcher(entries, warnings=load_warnings())
+    return Matcher(entries, warnings=load_weights(WARNINGS_FILE))
 
 
 @pytest.fixture(scope="module")
@@ -639,5 +639,17 @@ def test_warning_weights_that_cannot_be_read_say_what_they_need(tmp_path: Path) 
     broken = tmp_path / "warnings.yaml"
     broken.write_text("bias: high\n", encoding="utf-8")
     with pytest.raises(FaqError, match="needs 'bias' and 'weights'"):
-        load_warnings(broken)
-    assert load_warnings(tmp_path / "missing.yaml") is None
+        load_weights(broken)
+    assert load_weights(tmp_path / "missing.yaml") is None
+
+
+def test_a_refusal_that_resembles_an_entry_is_declined_by_the_learned_weights(entries: tuple[Entry, ...]) -> None:
+    from skill.core.faq.entries import REFUSALS_FILE
+
+    learned = Matcher(entries, refusals=load_weights(REFUSALS_FILE))
+    refused = learned.match("will you text my physio for me")
+    assert refused.entry is None and refused.score < THRESHOLD and "sounds declined" in refused.why, refused.why
+    assert Matcher(entries).match("will you text my physio for me").entry is not None
+    # An answerable question, and a caution answered by its pattern, are still answered.
+    assert learned.match("is a massage gun good for my neck").entry.id == "massage-gun-neck"
+    assert learned.match("can i use a massage gun when pregnant").entry.id == "pregnancy"

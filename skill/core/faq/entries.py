@@ -16,6 +16,8 @@ HEARD_FILE = DATA_DIR / "faq" / "heard.yaml"
 """Questions people asked in their own words, by entry (generated: `backcoach heard`)."""
 WARNINGS_FILE = DATA_DIR / "faq" / "warnings.yaml"
 """Weights of the words that tell a warning sign, learned from what people said (generated: `backcoach heard`)."""
+REFUSALS_FILE = DATA_DIR / "faq" / "refusals.yaml"
+"""Weights of the words that tell a request the coach declines, learned likewise (generated: `backcoach heard`)."""
 WARNING_ENTRY = "red-flag-warning-sign"
 """The red flag the learned weights raise: a warning sign no keyword names."""
 MAX_MORE_WORDS = 90
@@ -128,19 +130,18 @@ def load_heard(entries: tuple[Entry, ...], path: Path | None = None) -> dict[str
     return raw
 
 
-class Warnings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A logistic model over a question's normalised words and word pairs: how far it tells a warning sign."""
+class Weights(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A logistic model over a question's normalised words and word pairs (a warning sign, a refusal)."""
 
     bias: float
     weights: dict[str, float]
 
 
-def load_warnings(path: Path | None = None) -> Warnings | None:
-    """The learned warning-sign weights, or None for a data folder without them (made before they existed)."""
-    path = path or WARNINGS_FILE
+def load_weights(path: Path) -> Weights | None:
+    """Learned weights (WARNINGS_FILE, REFUSALS_FILE), or None for a data folder without them (made before they existed)."""
     if not path.exists():
         return None
     try:
-        return msgspec.convert(load_yaml(path), Warnings, strict=True)
+        return msgspec.convert(load_yaml(path), Weights, strict=True)
     except (DataFileError, msgspec.ValidationError) as exc:
         raise FaqError(f"{path}: needs 'bias' and 'weights' (word or word pair -> weight): {exc}") from exc

@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from skill.core.faq.acceptance import COVERED_WORDS, DOMAIN, accepted
 from skill.core.faq.alarms import _alarm, _found
-from skill.core.faq.entries import WARNING_ENTRY, Entry, Warnings, load_entries, load_heard, load_warnings
+from skill.core.faq.entries import REFUSALS_FILE, WARNING_ENTRY, WARNINGS_FILE, Entry, Weights, load_entries, load_heard, load_weights
 from skill.core.faq.text import (
     Normalizer,
     load_discomfort,
@@ -59,6 +59,9 @@ WARNING_LEAST = 0.6
 general warning-sign alarm, when no entry answers it..."""
 WARNING_ANSWERED = 0.9
 """...and when one does: a false alarm frightens someone with an ordinary ache."""
+REFUSAL_SURE = 0.8
+"""Least probability, by the learned refusal weights, for a question an ordinary entry answers to be
+declined instead ("how much is a theragun on amazon" resembles the massage gun entry)."""
 CONDITION_GAP = 2
 """How many words may come between a framing ("do i have ...") and the condition it names."""
 REQUEST_OPENERS = frozenset("can could would will you please just alexa hey ok okay so i want need".split())
@@ -107,10 +110,12 @@ class Matcher:
         threshold: float = THRESHOLD,
         synonyms: Mapping[str, str] | None = None,
         heard: Mapping[str, Sequence[str]] | None = None,
-        warnings: Warnings | None = None,
+        warnings: Weights | None = None,
+        refusals: Weights | None = None,
     ) -> None:
         """`heard` gives entries more phrasings, as people put them (entries.load_heard); `warnings`
-        tells warning signs no keyword names (entries.load_warnings), raising the entry WARNING_ENTRY."""
+        tells warning signs no keyword names (entries.WARNINGS_FILE), raising the entry WARNING_ENTRY;
+        `refusals` tells requests the coach declines that resemble an entry (entries.REFUSALS_FILE)."""
         self.entries = entries
         heard = heard or {}
         self.threshold = threshold
@@ -173,7 +178,7 @@ class Matcher:
                 sequence = tuple(words(said))
                 self._said_first.setdefault(sequence[0], []).append((sequence, said.endswith("..."), conditions, entry))
         self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
-        self._warnings = warnings
+        self._warnings, self._refusals = warnings, refusals
         self._warning_entry = next((e for e in entries if e.id == WARNING_ENTRY and e.red_flag), None)
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
@@ -185,8 +190,13 @@ class Matcher:
         """The best answer for the question, or no entry when confidence is below the threshold;
         with a red flag its keywords name or, failing those, the learned weights tell."""
         found = self._match(question)
+        tokens = self.normalizer.tokens(question or "")
+        if found.urgent is None and found.entry is not None and not found.entry.declines and found.score < 100.0 \
+                and (refused := _chance(self._refusals, tokens)) >= REFUSAL_SURE:
+            # Resembling an entry is not being in scope: a cautions or request pattern (score 100) still answers.
+            return Match(None, min(found.score, math.nextafter(self.threshold, 0.0)), None, found.why + f", sounds declined {refused:.2f}")
         if found.urgent is None and self._warning_entry is not None:
-            chance = self._warning_chance(self.normalizer.tokens(question or ""))
+            chance = _chance(self._warnings, tokens)
             # A question an ordinary entry answers needs surer weights: "i'm up every night rocking
             # the baby, what can i do for my upper back" is about the baby, not a warning sign.
             if chance >= (WARNING_LEAST if found.entry is None else WARNING_ANSWERED):
@@ -330,14 +340,6 @@ class Matcher:
                 alerts.append(entry)
         return alerts
 
-    def _warning_chance(self, tokens: list[str]) -> float:
-        """How likely the learned weights find a warning sign in the words (0 without weights)."""
-        if self._warnings is None or not tokens:
-            return 0.0
-        weights = self._warnings.weights
-        score = self._warnings.bias + sum(weights.get(f, 0.0) for f in warning_features(tokens))
-        return 1 / (1 + math.exp(-score))
-
     def discomfort(self, text: str) -> bool:
         """Whether the text says something hurts or feels wrong (data/faq/discomfort.yaml)."""
         return bool(self._discomfort & set(self.normalizer.tokens(text or "")))
@@ -351,15 +353,23 @@ class Matcher:
         return [e for e in self.entries if e.suggest and not e.red_flag]
 
 
-def warning_features(tokens: list[str]) -> set[str]:
-    """What the warning-sign weights read: the normalised words and each pair of neighbours."""
+def learned_features(tokens: list[str]) -> set[str]:
+    """What learned weights read: the normalised words and each pair of neighbours."""
     return {*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))}
+
+
+def _chance(learned: Weights | None, tokens: list[str]) -> float:
+    """How likely the learned weights find what they tell in the words (0 without weights)."""
+    if learned is None or not tokens:
+        return 0.0
+    score = learned.bias + sum(learned.weights.get(f, 0.0) for f in learned_features(tokens))
+    return 1 / (1 + math.exp(-score))
 
 
 def matcher_for(entries: tuple[Entry, ...]) -> Matcher:
     """A matcher over these entries, the questions heard for them (data/faq/heard.yaml) and the
-    learned warning-sign weights (data/faq/warnings.yaml)."""
-    return Matcher(entries, heard=load_heard(entries), warnings=load_warnings())
+    learned warning-sign and refusal weights (data/faq/warnings.yaml, refusals.yaml)."""
+    return Matcher(entries, heard=load_heard(entries), warnings=load_weights(WARNINGS_FILE), refusals=load_weights(REFUSALS_FILE))
 
 
 @cache
