@@ -3,7 +3,7 @@
 Amazon's advice for a live skill is to add the utterances users really say, from the intent
 history, to the samples. Back Coach has no users' history yet; its stand-in is the development
 halves (tests/data/eval/dev*/), written by people who never saw the model or the FAQ. `collect`
-turns them into two data files, each with a header saying where it came from:
+turns them into four data files, each with a header saying where it came from:
 
 * data/faq/heard.yaml: each question, under the entry that answers it, which the matcher ranks
   and compares with like the entry's own phrasings;
@@ -82,7 +82,7 @@ def _label(row: Row, said: str, by_resemblance: set[str]) -> tuple[str, str]:
 
 
 def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
-    """The two heard files' texts, made from every development set under `eval_dir`.
+    """The generated files' texts, made from every development set under `eval_dir`.
 
     An utterance two sets label differently ("what can you do": help, or what the coach is) is
     left out of both files: it would teach each reading against the other.

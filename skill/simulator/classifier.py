@@ -26,7 +26,7 @@ UNRESOLVED_WORDS = 5
 """Most words taken as a value the model does not know ("start a routine for my numb legs")."""
 NOT_A_NAME = frozenset("one ones last previous next beginning start end it that this me step bit part".split())
 """First words after a carrier that point at a place rather than name it ("go back to the one we just did")."""
-NOT_SAID_OF_A_VALUE = frozenset("me dear please now today tonight then mate love thanks pal darling".split())
+NOT_SAID_OF_A_VALUE = frozenset("me dear please now today tonight then mate love thanks pal darling for".split())
 """Words of address and time around a value, never part of it."""
 SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard..."""
@@ -286,9 +286,10 @@ class Classifier:
                 if rest[0] in ("my", "the", "a", "an", "me"):
                     rest = rest[1:]
                 start = len(words) - len(rest)
-                rest = list(itertools.takewhile(lambda i: i not in timed, range(start, len(words))))
-                said = [words[i] for i in rest if words[i] not in NOT_SAID_OF_A_VALUE]
-                return said[:UNRESOLVED_WORDS]
+                kept = itertools.takewhile(lambda i: i not in timed, range(start, len(words)))
+                said = [words[i] for i in kept if words[i] not in NOT_SAID_OF_A_VALUE]
+                if said:  # else an earlier "for": "a routine for my numb thigh for five minutes"
+                    return said[:UNRESOLVED_WORDS]
         return []
 
     def _named_after_carrier(self, intent: str, words: list[str]) -> list[str]:

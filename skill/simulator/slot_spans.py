@@ -26,7 +26,7 @@ PARTIAL_KEY = 3
 """A value whose name has this many words or more (glue aside) may be named in part..."""
 PARTIAL_SHARE = 0.6
 """...by this share of its words, and at least two, in any order, with only glue between them:
-"roller upper back one" is the foam roller upper back routine, "the foam roller for my upper back"
+"tennis ball upper back release" is the tennis ball routine, "the foam roller for my upper back"
 only names a piece of equipment and an area."""
 GLUE = frozenset({"and", "of", "one", "routine", "session", "thing"})
 """Words that may come between the words of a value named in part, and never count as its words."""

@@ -191,16 +191,17 @@ class Matcher:
         with a red flag its keywords name or, failing those, the learned weights tell."""
         found = self._match(question)
         tokens = self.normalizer.tokens(question or "")
-        if found.urgent is None and found.entry is not None and not found.entry.declines and found.score < 100.0 \
-                and (refused := _chance(self._refusals, tokens)) >= REFUSAL_SURE:
-            # Resembling an entry is not being in scope: a cautions or request pattern (score 100) still answers.
-            return Match(None, min(found.score, math.nextafter(self.threshold, 0.0)), None, found.why + f", sounds declined {refused:.2f}")
         if found.urgent is None and self._warning_entry is not None:
             chance = _chance(self._warnings, tokens)
             # A question an ordinary entry answers needs surer weights: "i'm up every night rocking
             # the baby, what can i do for my upper back" is about the baby, not a warning sign.
             if chance >= (WARNING_LEAST if found.entry is None else WARNING_ANSWERED):
-                return msgspec.structs.replace(found, urgent=self._warning_entry, why=found.why + f", warning sign {chance:.2f}")
+                found = msgspec.structs.replace(found, urgent=self._warning_entry, why=found.why + f", warning sign {chance:.2f}")
+        if found.entry is not None and not found.entry.declines and found.score < 100.0 \
+                and (refused := _chance(self._refusals, tokens)) >= REFUSAL_SURE:
+            # Resembling an entry is not being in scope; a red flag raised still comes first.
+            return Match(None, min(found.score, math.nextafter(self.threshold, 0.0)), found.urgent,
+                         found.why + f", sounds declined {refused:.2f}")
         return found
 
     def _match(self, question: str) -> Match:
@@ -363,7 +364,8 @@ def _chance(learned: Weights | None, tokens: list[str]) -> float:
     if learned is None or not tokens:
         return 0.0
     score = learned.bias + sum(learned.weights.get(f, 0.0) for f in learned_features(tokens))
-    return 1 / (1 + math.exp(-score))
+    # The stable form of the logistic: exp of a large positive number would overflow.
+    return 1 / (1 + math.exp(-score)) if score >= 0 else math.exp(score) / (1 + math.exp(score))
 
 
 def matcher_for(entries: tuple[Entry, ...]) -> Matcher:
