@@ -89,7 +89,8 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
     """
     # Entries reached only by keywords or request openings take no phrasings; what was said for
     # them still teaches the statistical tier its intent.
-    by_resemblance = {e.id for e in load_entries() if not e.red_flag and not e.requests}
+    entries = load_entries()
+    by_resemblance = {e.id for e in entries if not e.red_flag and not e.requests}
     normalizer = Normalizer(load_synonyms())
     # Nothing a test half says is learned, even when a development set says it too: those
     # halves measure phrasings the coach has never seen.
@@ -123,7 +124,6 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
     simulator = HEADER.format(sets=sets, what="Intent -> what people said for it (red flags and refusals included).")
     # Only what every set agrees on, as in the heard files: labelled two ways, a row teaches neither.
     agreed = {said: entry for said, (entry, *more) in entry_of.items() if not more and len(labels.get(said, ())) <= 1}
-    entries = load_entries()
     declining = {e.id for e in entries if e.declines} | {DECLINE}
     warnings = _weights(normalizer, {q: e.red_flag for e in entries for q in e.questions} | _routine_words()
                         | {said: entry == URGENT for said, entry in agreed.items()}, WARNING_C)

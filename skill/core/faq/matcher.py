@@ -189,8 +189,8 @@ class Matcher:
     def match(self, question: str) -> Match:
         """The best answer for the question, or no entry when confidence is below the threshold;
         with a red flag its keywords name or, failing those, the learned weights tell."""
-        found = self._match(question)
         tokens = self.normalizer.tokens(question or "")
+        found = self._match(question or "", tokens)
         if found.urgent is None and self._warning_entry is not None:
             chance = _chance(self._warnings, tokens)
             # A question an ordinary entry answers needs surer weights: "i'm up every night rocking
@@ -204,8 +204,7 @@ class Matcher:
                          found.why + f", sounds declined {refused:.2f}")
         return found
 
-    def _match(self, question: str) -> Match:
-        tokens = self.normalizer.tokens(question or "")
+    def _match(self, question: str, tokens: list[str]) -> Match:
         alerts = self._alerts(tokens)
         urgent = alerts[0] if alerts else None
         present = set(tokens)
@@ -215,7 +214,7 @@ class Matcher:
              and all(_found(group, tokens) for group in pattern)),
             None,
         )
-        first = first or self._said(question or "") or self._request(question or "")
+        first = first or self._said(question) or self._request(question)
         if first is not None:
             return Match(first, 100.0, urgent, f"'{' '.join(tokens)}' has a pattern {first.id} answers first")
         if not tokens:
