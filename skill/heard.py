@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from skill.core.faq import Normalizer, load_entries, load_synonyms
+from skill.core.faq import Normalizer, load_entries, load_negation, load_synonyms
 from skill.core.faq.entries import REFUSALS_FILE, WARNINGS_FILE
 from skill.core.faq.matcher import learned_features
 from skill.core.words import words as tokens
@@ -91,7 +91,7 @@ def collect(eval_dir: Path = EVAL_DIR) -> dict[Path, str]:
     # them still teaches the statistical tier its intent.
     entries = load_entries()
     by_resemblance = {e.id for e in entries if not e.red_flag and not e.requests}
-    normalizer = Normalizer(load_synonyms())
+    normalizer = Normalizer(load_synonyms(), load_negation())
     # Nothing a test half says is learned, even when a development set says it too: those
     # halves measure phrasings the coach has never seen.
     held_out = _held_out() | {_said(r.utterance) for p in sorted(eval_dir.glob("test*/*.csv")) for r in read(p)}

@@ -19,6 +19,7 @@ from skill.core.faq import (
     default_matcher,
     load_entries,
     load_heard,
+    load_negation,
     load_synonyms,
     words,
 )
@@ -656,3 +657,37 @@ def test_a_refusal_that_resembles_an_entry_is_declined_by_the_learned_weights(en
     # An answerable question, and a caution answered by its pattern, are still answered.
     assert learned.match("is a massage gun good for my neck").entry.id == "massage-gun-neck"
     assert learned.match("can i use a massage gun when pregnant").entry.id == "pregnancy"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "stiff neck this morning, no fever, just slept on it funny",
+        "had the flu last week and the fever's long gone but my back is stiff from bed",
+        "my lower back hurts but there's no numbness or tingling in my legs",
+        "she doesn't have a temperature, her back just aches after the move",
+        "my neck is sore without any pins and needles",
+    ],
+)
+def test_a_symptom_said_to_be_absent_raises_no_alarm(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).urgent is None, matcher.match(question).why
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("no, i do have a fever and my back is killing me", "red-flag-fever-back-pain"),
+        ("i've never had a fever this high and my back hurts", "red-flag-fever-back-pain"),
+        ("no fever but i can't feel my legs", "red-flag-both-legs"),
+    ],
+)
+def test_a_symptom_told_beside_a_denied_one_still_raises_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.urgent is not None and match.urgent.id == expected, match.why
+
+
+def test_a_bare_no_in_the_negation_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "negation.yaml"
+    path.write_text("symptoms: [fever]\ndeniers: [no]\nbetween: []\ngone: []\nbefore_gone: []\njoiners: []\n")
+    with pytest.raises(FaqError, match="quote"):
+        load_negation(path)

@@ -36,6 +36,7 @@ from skill.core.faq.entries import REFUSALS_FILE, WARNING_ENTRY, WARNINGS_FILE, 
 from skill.core.faq.text import (
     Normalizer,
     load_discomfort,
+    load_negation,
     load_synonyms,
     words,
 )
@@ -119,7 +120,7 @@ class Matcher:
         self.entries = entries
         heard = heard or {}
         self.threshold = threshold
-        self.normalizer = Normalizer(load_synonyms() if synonyms is None else synonyms)
+        self.normalizer = Normalizer(load_synonyms() if synonyms is None else synonyms, load_negation())
         norm = self.normalizer.tokens
 
         # Phrasings for rapidfuzz, grouped by entry so a per-entry maximum is one numpy call.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
@@ -104,6 +105,57 @@ def load_discomfort(path: Path | None = None) -> tuple[str, ...]:
         raise FaqError(f"{path}: needs 'words', a list: {exc}") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class Negation:
+    """Symptoms said to be absent, and the words that say so (data/faq/negation.yaml)."""
+
+    symptoms: frozenset[str]
+    """Stems of the symptoms that can be denied."""
+    deniers: frozenset[str]
+    between: frozenset[str]
+    gone: frozenset[str]
+    before_gone: frozenset[str]
+    joiners: frozenset[str]
+
+    def denied(self, found: list[str]) -> set[int]:
+        """Positions of the words (after synonyms) that name a symptom said to be absent."""
+        out: set[int] = set()
+        for i, word in enumerate(found):
+            if _stem(word) not in self.symptoms:
+                continue
+            j = i - 1
+            while j >= 0 and i - j <= 3 and found[j] in self.between:
+                j -= 1
+            if j >= 0 and (found[j] in self.deniers or (found[j] in self.joiners and j - 1 in out)):
+                out.add(i)
+                continue
+            k = i + 1
+            while k < len(found) and k - i <= 2 and found[k] in self.before_gone:
+                k += 1
+            if k < len(found) and found[k] in self.gone:
+                out.add(i)
+        return out
+
+
+_NEGATION_LISTS = ("deniers", "between", "gone", "before_gone", "joiners")
+
+
+def load_negation(path: Path | None = None) -> Negation:
+    """The words of data/faq/negation.yaml."""
+    path = path or DATA_DIR / "faq" / "negation.yaml"
+    try:
+        raw = load_yaml(path) or {}
+        for key in ("symptoms", *_NEGATION_LISTS):
+            if not all(isinstance(w, str) for w in raw[key]):  # YAML reads a bare no as false
+                raise FaqError(f"{path}: every word of {key} must be a string (quote words like \"no\")")
+        lists = {k: frozenset(" ".join(words(w)) for w in raw[k]) for k in _NEGATION_LISTS}
+        return Negation(frozenset(_stem(w) for w in raw["symptoms"]), **lists)
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from exc
+    except (KeyError, TypeError) as exc:
+        raise FaqError(f"{path}: needs symptoms, deniers, between, gone, before_gone and joiners, lists: {exc}") from exc
+
+
 _FIRST_PERSON = {
     **dict.fromkeys(("his", "her", "their", "your"), "my"),
     **dict.fromkeys(("himself", "herself", "themselves", "yourself"), "myself"),
@@ -113,8 +165,9 @@ _FIRST_PERSON = {
 class Normalizer:
     """Turns text into the stemmed topic words that matching compares."""
 
-    def __init__(self, synonyms: Mapping[str, str] | None = None) -> None:
+    def __init__(self, synonyms: Mapping[str, str] | None = None, negation: Negation | None = None) -> None:
         self.synonyms = dict(synonyms or {})
+        self.negation = negation
         self._longest = max((len(variant.split()) for variant in self.synonyms), default=0)
 
     def tokens(self, text: str) -> list[str]:
@@ -135,7 +188,8 @@ class Normalizer:
             else:
                 replaced.append(found[i])
                 i += 1
-        return [_stem(w) for w in replaced if w not in STOPWORDS]
+        denied = self.negation.denied(replaced) if self.negation is not None else ()
+        return [_stem(w) for i, w in enumerate(replaced) if w not in STOPWORDS and i not in denied]
 
 
 def content(text: str) -> str:
