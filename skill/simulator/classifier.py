@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from skill.core.words import words as tokens
 from skill.simulator.envelopes import SlotValue
 from skill.simulator.learning import Features, _one_vs_rest
+from skill.simulator.numbers import parse_number
 from skill.simulator.slot_spans import Gazetteer, Span, duration_spans
 from skill.simulator.words import FALLBACK, after_prefix
 
@@ -43,6 +44,10 @@ TEMPERATURE = 4.0
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 """fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
 SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
+BARE_MINUTES = 60
+"""The most minutes a number said without a unit is taken for (see Classifier._bare_minutes)..."""
+AFTER_LENGTH = frozenset({"on", "for", "of", "please"})
+"""...and words that may follow one said first, or first after a self-correction ("five on the neck")."""
 _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
 
@@ -246,8 +251,12 @@ class Classifier:
         by_kind = {kind: name for name, kind in kinds.items()}
         custom = {k for k in by_kind if k in self.gazetteer.table}
         if custom:
-            spans = self.gazetteer.spans(self._after_correction(words), custom)
-            offset = len(words) - len(self._after_correction(words))
+            corrected = self._after_correction(words)
+            spans = self.gazetteer.spans(corrected, custom)
+            offset = len(words) - len(corrected)
+            if SUBSUMING in custom and not any(s.kind == SUBSUMING for s in spans):
+                whole = self.gazetteer.named_by_parts(corrected, spans, SUBSUMING, SUBSUMED)
+                spans = spans if whole is None else [whole, *spans]
             if any(s.kind == SUBSUMING for s in spans):
                 # A routine named outright already says where and with what: "the foam roller one
                 # for my upper back" is that routine, not also an area and a piece of equipment.
@@ -267,13 +276,36 @@ class Classifier:
                 kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
                 slots[by_kind[kind]] = SlotValue(" ".join(said), None, kind)
                 shown.append((by_kind[kind], None, " ".join(said)))
-        if "AMAZON.DURATION" in by_kind:
-            for start, end, value in duration_spans(words):
-                name = by_kind["AMAZON.DURATION"]
-                if name not in slots:
-                    slots[name] = SlotValue(value)
-                    shown.append((name, None, " ".join(words[start:end])))
+        if "AMAZON.DURATION" in by_kind and by_kind["AMAZON.DURATION"] not in slots:
+            name = by_kind["AMAZON.DURATION"]
+            # After a self-correction the later length counts: "ten minutes, actually make it five".
+            corrected = self._after_correction(words)
+            offset = len(words) - len(corrected)
+            timed = [(offset + start, offset + end, value) for start, end, value in duration_spans(corrected)]
+            later = [(offset + start, offset + end, value) for start, end, value in self._bare_minutes(corrected, 0)] if offset else []
+            for start, end, value in timed or later or duration_spans(words) or self._bare_minutes(words, offset):
+                slots[name] = SlotValue(value)
+                shown.append((name, None, " ".join(words[start:end])))
+                break
         return slots, tuple(shown)
+
+    @staticmethod
+    def _bare_minutes(words: list[str], corrected_at: int) -> list[tuple[int, int, str]]:
+        """A number said without a unit where a routine's length goes, read as minutes, as people
+        mean it: "spine decompression for fifteen", "upper back tennis ball, five", "ten minutes,
+        actually make it five". Not "one", which points at a routine ("the roller one")."""
+        for at in range(len(words)):
+            for size in (2, 1):
+                said = words[at : at + size]
+                number = parse_number(said) if len(said) == size and "one" not in said else None
+                if number is None or not 1 < number <= BARE_MINUTES or not number.is_integer() \
+                        or (at > 0 and words[at - 1] in ("number", "step")):
+                    continue
+                then = words[at + size] if at + size < len(words) else None
+                placed = (at > 0 and words[at - 1] == "for") or then is None or (at == corrected_at and then in AFTER_LENGTH)
+                if placed:
+                    return [(at, at + size, f"PT{int(number)}M")]
+        return []
 
     @staticmethod
     def _unresolved(words: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ The tiers are combined here: exact samples (exact_samples.py), the statistical t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -28,10 +29,14 @@ EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
-FRAMED_WORDS = 3
-"""An exact question or statement sample with this many words of its own..."""
+FRAMED_WORDS = {"QuestionIntent": 3, "StatementIntent": 2}
+"""An exact question or statement sample with this many words of its own (two for a statement:
+"hold on {statement}" is how a symptom interrupts a routine, "can we {query}" often a request)..."""
 FRAMED_DOUBT = 0.9
 """...wins unless the statistical tier is at least this sure of another intent."""
+FALLBACK_SURE = 0.9
+"""How sure of the fallback the statistical tier must be to overrule an exact match whose slot value
+resolves to nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +161,7 @@ class Understander:
         if guess.confident:
             return Understanding("IntentRequest", guess.intent, guess.slots, None, guess.probability,
                                  explain=self._profile("statistical", guess, words), tier="statistical")
-        if best is not None:
+        if best is not None and not self._surely_elsewhere(best, guess):
             return Understanding("IntentRequest", best.intent, best.slots, best.sample, best.score,
                                  explain=("tier: exact sample with free text or an unknown value", *exact,
                                           *self._profile("statistical (not confident)", guess, words)), tier="exact")
@@ -189,11 +194,19 @@ class Understander:
             group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
             if sum(guess.probabilities.get(i, 0.0) for i in group) + EXACT_EDGE >= guess.probability:
                 return candidate
-            if candidate.intent in FREE_TEXT and candidate.literal >= FRAMED_WORDS and guess.probability < FRAMED_DOUBT:
+            if candidate.literal >= FRAMED_WORDS.get(candidate.intent, math.inf) and guess.probability < FRAMED_DOUBT:
                 # Free text framed by a carrier of FRAMED_WORDS or more ("i ... what should i do", "is it normal that ...")
                 # is asked, whatever words inside it sound like a routine.
                 return candidate
         return None
+
+    def _surely_elsewhere(self, candidate: Candidate, guess: Guess) -> bool:
+        """Whether the statistical tier is sure it is none of the skill's business ("give me a
+        cardio workout") and the exact match only fits with a value no slot knows. Free text
+        always reaches the skill: the answerer and the red-flag check decide it."""
+        kinds = self.slot_kinds.get(candidate.intent, {})
+        return guess.intent == FALLBACK and guess.probability >= FALLBACK_SURE \
+            and not any(kinds.get(name) == "AMAZON.SearchQuery" for name in candidate.slots)
 
     def _without_discourse(self, words: list[str]) -> list[str]:
         """The words after openers such as "okay so" that only start a sentence, if any words remain."""

@@ -28,10 +28,15 @@ PARTIAL_SHARE = 0.6
 """...by this share of its words, and at least two, in any order, with only glue between them:
 "tennis ball upper back release" is the tennis ball routine, "the foam roller for my upper back"
 only names a piece of equipment and an area."""
-GLUE = frozenset({"and", "of", "one", "routine", "session", "thing"})
+GLUE = frozenset({"and", "of", "one", "routine", "session", "thing", "please"})
 """Words that may come between the words of a value named in part, and never count as its words."""
 FUNCTION_WORDS = frozenset({"for", "my", "me", "the", "a", "an", "with", "to", "at", "on", "in", "your", "using"})
 """Words that end a value named in part, and never count as its words."""
+POINTING = frozenset({"the", "that", "this"})
+REFERENCE = frozenset({"one", "thing", "routine", "session", "release"})
+"""After one of POINTING, within REFERENCE_REACH words, a word that points at one named value:
+"the upper back one with the tennis ball" (see Gazetteer.named_by_parts)."""
+REFERENCE_REACH = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,24 @@ class Gazetteer:
                 taken |= positions
         return sorted(chosen, key=lambda s: s.start)
 
+    def named_by_parts(self, words: list[str], spans: list[Span], kind: str, parts: frozenset[str]) -> Span | None:
+        """The one value of `kind` whose own name holds a value of each type in `parts` found in the
+        words, when they are said as one name: side by side ("the roller upper back one") or pointed
+        at ("the upper back one with the tennis ball"). "An upper back session with the tennis
+        ball" names only an area and a piece of equipment."""
+        found = sorted((s for s in spans if s.kind in parts), key=lambda s: s.start)
+        if sorted(s.kind for s in found) != sorted(parts):
+            return None
+        side_by_side = all(w in self.articles for a, b in zip(found, found[1:], strict=False) for w in words[a.end : b.start])
+        pointed = any(w in POINTING and REFERENCE & set(words[at + 1 : at + 1 + REFERENCE_REACH]) for at, w in enumerate(words))
+        if not (side_by_side or pointed):
+            return None
+        said = {w for s in found for w in tokens(s.name)}
+        named = [value for key, value in self.names.get(kind, {}).items() if said <= set(key)]
+        if len(named) != 1:
+            return None
+        return Span(found[0].start, found[-1].end, kind, named[0][0], named[0][1], False, sum(s.size for s in found))
+
     def _near(self, words: list[str], kinds: set[str] | None) -> list[Span]:
         """Spans that are a value said slightly differently ("shoulder blade squeeze"): as many words
         as the value, each close to the value's word in the same place."""
@@ -164,7 +187,7 @@ class Gazetteer:
                     unused, matched, end, telling = list(content), 0, start, False
                     for at in range(start, len(words)):
                         word = words[at]
-                        hit = next((w for w in unused if _near_word(word, w)), None)
+                        hit = None if word in GLUE else next((w for w in unused if _near_word(word, w)), None)
                         if hit is not None:
                             unused.remove(hit)
                             matched, end, telling = matched + 1, at + 1, telling or hit not in others

@@ -576,6 +576,19 @@ def test_a_data_folder_without_heard_questions_still_answers(tmp_path: Path, ent
         ("my lower back gets worse in bed every single night", "red-flag-night-pain"),
         ("the headache came on like a hammer blow", "red-flag-worst-headache"),
         ("since my back went i've wet myself without noticing", "red-flag-bladder-bowel"),
+        # idioms and plain words for the same signs
+        ("my father cannot control his water and his back hurts", "red-flag-bladder-bowel"),
+        ("went arse over at the skate park and my back's wrecked", "red-flag-fall-or-accident"),
+        ("i missed a step on the stairs and now my lower back hurts", "red-flag-fall-or-accident"),
+        ("temp's been high two days now and my back is really hurting", "red-flag-fever-back-pain"),
+        ("i'm all hot and shaky and my back won't stop hurting", "red-flag-fever-back-pain"),
+        ("the weight's coming off me and my back is always aching", "red-flag-weight-loss"),
+        ("my back gets worse after dark", "red-flag-night-pain"),
+        ("the pain runs from my neck into my fingers and they buzz", "red-flag-arm-symptoms"),
+        ("worst head pain i've ever felt", "red-flag-worst-headache"),
+        ("i had treatment for a growth before and this back ache is new", "red-flag-cancer-history"),
+        ("her legs won't hold her and her back's sore", "red-flag-both-legs"),
+        ("i keep tripping because neither leg wants to lift properly", "red-flag-both-legs"),
     ],
 )
 def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
@@ -598,6 +611,11 @@ def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, 
         "can i hold water bottles as weights for shoulder exercises",
         "my neck feels worse after bed rest",
         "can i lift either leg first in the bird dog",
+        "my legs won't lift high enough for the knee hug",
+        "my phone buzzes and i tense my shoulders",
+        "i'm hot and sweaty after my run, can i stretch my back",
+        "how much water should i drink to control soreness",
+        "does the room temperature matter when i stretch",
     ],
 )
 def test_the_everyday_words_of_warning_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:

@@ -271,3 +271,22 @@ def test_free_text_framed_by_a_long_carrier_is_asked(nlu):
     # sound like a routine ("the neck stretches") do not make it a request to start one.
     heard = nlu.understand("i got a bit woozy doing the neck stretches what should i do")
     assert heard.intent == "StatementIntent", heard.explain
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the voice, by any verb: not the routine's pace and not how much is said
+        ("less of a rush when you talk please", "TalkSlowerIntent"),
+        ("could you say it quicker", "TalkFasterIntent"),
+        ("can you slow the routine down", "SlowerIntent"),
+        # how much is said
+        ("can you be more concise", "ShorterIntent"),
+        ("i'd like to know more", "TellMeMoreIntent"),
+        # what the coach does not do
+        ("give me a cardio workout", "AMAZON.FallbackIntent"),
+    ],
+)
+def test_settings_and_requests_the_coach_does_not_do_are_told_apart(nlu, text, intent):
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain

@@ -130,6 +130,27 @@ def test_an_area_and_equipment_said_together_name_no_routine(classifier, said):
     assert "ROUTINE" not in found and found.get("EQUIPMENT") == "foam_roller", found
 
 
+@pytest.mark.parametrize(
+    ("said", "routine"),
+    [
+        ("roller upper back one please", "foam-roller-upper-back"),
+        ("uh the tennis ball upper back one", "upper-back-tennis-ball"),
+        ("fancy doing the upper back one with the tennis ball", "upper-back-tennis-ball"),
+    ],
+)
+def test_an_area_and_equipment_said_as_one_name_are_that_routine(classifier, said, routine):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert slots["routine"].id == routine and "area" not in slots and "equipment" not in slots, slots
+
+
+@pytest.mark.parametrize(
+    "said", ["an upper back session with the tennis ball", "upper back with the foam roller", "the foam roller for my upper back"]
+)
+def test_an_area_and_equipment_described_stay_an_area_and_equipment(classifier, said):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert "routine" not in slots and slots["area"].id == "upper_back" and slots["equipment"].id is not None, slots
+
+
 def test_a_phrase_that_only_opens_like_a_value_names_none(classifier):
     assert "EQUIPMENT" not in _found(classifier, "something for my hips nothing fancy")
     assert _found(classifier, "a routine with nothing").get("EQUIPMENT") == "none"
@@ -155,3 +176,20 @@ def test_pointing_at_a_place_names_no_step():
     from skill.simulator.nlu import understander
 
     assert understander("en-US").understand("go back to the one we just did").intent != "GoToStepIntent"
+
+
+@pytest.mark.parametrize(
+    ("said", "duration"),
+    [
+        ("spine decompression for fifteen", "PT15M"),
+        ("upper back tennis ball five", "PT5M"),
+        ("ten minutes actually make it five on the neck", "PT5M"),
+        ("neck for five no wait ten", "PT10M"),
+        ("two neck stretches please", None),
+        ("the desk break number two", None),
+        ("do the roller one", None),
+    ],
+)
+def test_a_number_said_without_a_unit_where_a_length_goes_is_minutes(classifier, said, duration):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert (slots["duration"].value if "duration" in slots else None) == duration, slots
