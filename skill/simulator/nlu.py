@@ -27,6 +27,9 @@ ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
 EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
+VALUED_EDGE = 0.2
+"""The same for free text after a one-word carrier ("my {statement}") against an intent that heard
+a known value: "my neck is killing me from the laptop, can we sort it out" asks for a routine."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
 FRAMED_WORDS = {"QuestionIntent": 3, "StatementIntent": 2}
@@ -192,7 +195,9 @@ class Understander:
             # statistical tier's own fallback test: "got rear ended last week, which neck stretches
             # should i be doing" fits "got {statement}" and is a question or a statement.
             group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
-            if sum(guess.probabilities.get(i, 0.0) for i in group) + EXACT_EDGE >= guess.probability:
+            valued = any(v.id is not None for v in guess.slots.values())
+            edge = VALUED_EDGE if candidate.intent in FREE_TEXT and candidate.literal <= 1 and valued else EXACT_EDGE
+            if sum(guess.probabilities.get(i, 0.0) for i in group) + edge >= guess.probability:
                 return candidate
             if candidate.literal >= FRAMED_WORDS.get(candidate.intent, math.inf) and guess.probability < FRAMED_DOUBT:
                 # Free text framed by a carrier of FRAMED_WORDS or more ("i ... what should i do", "is it normal that ...")

@@ -355,6 +355,11 @@ def _entry(**changes: object) -> Entry:
     return msgspec.convert(fields, Entry)
 
 
+def test_learned_warning_weights_need_the_entry_they_raise(entries: tuple[Entry, ...]) -> None:
+    with pytest.raises(FaqError, match="red-flag-warning-sign"):
+        Matcher(tuple(e for e in entries if e.id != "red-flag-warning-sign"), warnings=load_weights(WARNINGS_FILE))
+
+
 def test_red_flag_keywords_are_checked_when_the_matcher_is_built() -> None:
     assert Matcher((_entry(),), synonyms={}).match("my toes have gone blue").urgent is not None
     with pytest.raises(FaqError, match="stopword"):
@@ -370,6 +375,9 @@ def test_red_flag_keywords_are_checked_when_the_matcher_is_built() -> None:
         ({"questions": ["one", "two"]}, "entry 1 'blue-toes', field 'questions': Expected `array` of length >= 3"),
         ({"topic": "   "}, "entry 1 'blue-toes', field 'topic': Expected `str` of length >= 1"),
         ({"colour": "red"}, "entry 1 'blue-toes', field 'colour': not a known field"),
+        ({"said_first": ["..."]}, "entry 1 'blue-toes', field 'said_first': '...' has no words"),
+        ({"said_first": ["do i have ..."]},
+         "entry 1 'blue-toes', field 'said_first': 'do i have ...' waits for one of the entry's conditions, and it has none"),
     ],
 )
 def test_a_broken_faq_file_names_the_entry_and_field(tmp_path: Path, change: dict, expected: str) -> None:

@@ -69,6 +69,16 @@ def test_asking_for_the_chest_first_says_what_to_do_if_it_is_the_heart():
     assert "emergency" not in desk.say("the desk break please")[-1].speech
 
 
+def test_a_chest_first_routine_started_as_the_favourite_gets_the_same_check():
+    simulator = _simulator(6)
+    simulator.say("open back coach")
+    simulator.say("the chest opener please")
+    simulator.say("add this to my favourites")
+    simulator.say("stop")
+    simulator.say("open back coach")
+    assert simulator.say("start my favourite")[-1].speech.startswith("One check first")
+
+
 def test_an_answer_counts_only_on_the_turn_that_speaks_it():
     simulator = _simulator(4)
     simulator.say("open back coach")

@@ -58,7 +58,7 @@ class Choosing(Conversation):
         if ordinal is not None:
             return self._offer_all(Reply().say(voice.say("skill.no_such_choice")))
         if request.empty and not unknown and state.offer and (offered := self.library.get(state.offer)):
-            return self._begin(offered)
+            return self._caution(request, self._begin(offered), offered)
         if request.empty:
             reply = Reply()
             if unknown:
@@ -69,8 +69,9 @@ class Choosing(Conversation):
     def _caution(self, request: Request, reply: Reply, picked: Routine | None = None) -> Reply:
         """"My chest feels tight" may be muscles or the heart: the coach cannot tell, so it says
         what to do if it is the heart before anything else. A routine for the chest first gets the
-        same check: asked for by name, the request carries none of the words around it ("my chest
-        is tight, can we do the chest opener")."""
+        same check however it is started (by name, as the favourite, as last time's, or by saying
+        yes to an offer): such a request carries none of the words around it ("my chest is tight,
+        can we do the chest opener")."""
         routine = picked or self.library.get(request.routine or "")
         if request.area is Area.CHEST or (routine is not None and routine.areas[0] is Area.CHEST):
             reply.parts.insert(0, self.voice.say("skill.chest_caution"))
@@ -118,7 +119,7 @@ class Choosing(Conversation):
         routine = self.library.get(routine_id) if routine_id else None
         if routine is None:
             return self._offer_all(Reply().say(self.voice.say(missing_key)))
-        return self._begin(routine)
+        return self._caution(Request(), self._begin(routine), routine)
 
     # ----- answering the last question -----------------------------------------------------
 
@@ -133,7 +134,7 @@ class Choosing(Conversation):
             self.memory.forget = True
             return Reply(end=True).say(voice.say("memory.forgotten" if self._persist() else "memory.forget_failed"))
         if self.latest is Awaiting.OFFER and state.offer and (offered := self.library.get(state.offer)):
-            return self._begin(offered)
+            return self._caution(Request(), self._begin(offered), offered)
         if self.latest is Awaiting.ANOTHER:
             state.routine = None
             return self._offer_all()

@@ -61,6 +61,11 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
             raise ValueError(f"[answer] {_word_count(self.answer)} words; at most {MAX_ANSWER_WORDS} fit a spoken reply")
         if self.more is not None and _word_count(self.more) > MAX_MORE_WORDS:
             raise ValueError(f"[more] {_word_count(self.more)} words; at most {MAX_MORE_WORDS}")
+        for said in self.said_first:
+            if not _word_count(said.removesuffix("...")):
+                raise ValueError(f"[said_first] '{said}' has no words")
+            if said.endswith("...") and not self.conditions:
+                raise ValueError(f"[said_first] '{said}' waits for one of the entry's conditions, and it has none")
 
 
 def _entry_id(entries: list[object], index: int) -> str:

@@ -34,6 +34,7 @@ from skill.core.faq.acceptance import COVERED_WORDS, DOMAIN, accepted
 from skill.core.faq.alarms import _alarm, _found
 from skill.core.faq.entries import REFUSALS_FILE, WARNING_ENTRY, WARNINGS_FILE, Entry, Weights, load_entries, load_heard, load_weights
 from skill.core.faq.text import (
+    FaqError,
     Normalizer,
     load_discomfort,
     load_negation,
@@ -181,6 +182,8 @@ class Matcher:
         self._discomfort = {t for word in load_discomfort() for t in self.normalizer.tokens(word)}
         self._warnings, self._refusals = warnings, refusals
         self._warning_entry = next((e for e in entries if e.id == WARNING_ENTRY and e.red_flag), None)
+        if warnings is not None and self._warning_entry is None:
+            raise FaqError(f"learned warning-sign weights need a red-flag entry '{WARNING_ENTRY}' to raise")
         # Alarms by the words of their first slot: a question can only trip an alarm it has one of.
         self._alarms_by_word: dict[str, list[int]] = {}
         for number, (alarm, _) in enumerate(self._alarms):
