@@ -71,7 +71,9 @@ class Understander:
         self.model, self.alexa = model, alexa
         self.inputs: Inputs = inputs or (lambda: ({}, {}))
         self.fingerprint = fingerprint
-        self.spelling = dict(spelling or {})
+        self.spelling = {**{str(k): str(v) for k, v in (alexa.get("shorthand") or {}).items()}, **(spelling or {})}
+        self.too_before = frozenset(alexa.get("too_before") or ())
+        self.verb_after = frozenset(alexa.get("verb_after") or ())
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
         self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
@@ -99,6 +101,7 @@ class Understander:
         """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
         # Speech recognition spells words the locale's way, whoever typed them.
         said = [self.spelling.get(w, w) for w in tokens(text)]
+        said = self._too(said)
         if " ".join(said) in self.whole_phrases:
             return self.match(" ".join(said))
         words = [w for w in said if w not in self.fillers]
@@ -212,6 +215,12 @@ class Understander:
         kinds = self.slot_kinds.get(candidate.intent, {})
         return guess.intent == FALLBACK and guess.probability >= FALLBACK_SURE \
             and not any(kinds.get(name) == "AMAZON.SearchQuery" for name in candidate.slots)
+
+    def _too(self, words: list[str]) -> list[str]:
+        """The words with "to" read as "too" where the next word says so ("it's going to fast")."""
+        padded = [*words, "", ""]
+        return [("too" if w == "to" and padded[i + 1] in self.too_before and padded[i + 2] not in self.verb_after else w)
+                for i, w in enumerate(words)]
 
     def _without_discourse(self, words: list[str]) -> list[str]:
         """The words after openers such as "okay so" that only start a sentence, if any words remain."""

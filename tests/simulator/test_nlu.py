@@ -290,3 +290,17 @@ def test_free_text_framed_by_a_long_carrier_is_asked(nlu):
 def test_settings_and_requests_the_coach_does_not_do_are_told_apart(nlu, text, intent):
     heard = nlu.understand(text)
     assert heard.intent == intent, heard.explain
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # "to" for "too", and typed shorthand, as a transcript or a keyboard gives them
+        ("its going to fast for me", "SlowerIntent"),
+        ("i need to slow down", "SlowerIntent"),
+        ("can u talk slower", "TalkSlowerIntent"),
+    ],
+)
+def test_what_a_transcript_writes_for_a_word_is_read_as_that_word(nlu, text, intent):
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain
