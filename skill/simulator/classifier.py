@@ -47,6 +47,8 @@ SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
 BARE_MINUTES = 60
 """The most minutes a number said without a unit is taken for (see Classifier._bare_minutes)..."""
 AFTER_LENGTH = frozenset({"on", "for", "of", "please"})
+NOT_A_LENGTH = frozenset({"number", "step", "since", "at", "till", "until", "from", "past", "by", "before", "after", "than"})
+"""Words before a number that make it no length: "number two", "on spreadsheets since eight"."""
 """...and words that may follow one said first, or first after a self-correction ("five on the neck")."""
 _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
@@ -299,7 +301,7 @@ class Classifier:
                 said = words[at : at + size]
                 number = parse_number(said) if len(said) == size and "one" not in said else None
                 if number is None or not 1 < number <= BARE_MINUTES or not number.is_integer() \
-                        or (at > 0 and words[at - 1] in ("number", "step")):
+                        or (at > 0 and words[at - 1] in NOT_A_LENGTH):
                     continue
                 then = words[at + size] if at + size < len(words) else None
                 placed = (at > 0 and words[at - 1] == "for") or then is None or (at == corrected_at and then in AFTER_LENGTH)

@@ -72,8 +72,8 @@ class Understander:
         self.inputs: Inputs = inputs or (lambda: ({}, {}))
         self.fingerprint = fingerprint
         self.spelling = {**{str(k): str(v) for k, v in (alexa.get("shorthand") or {}).items()}, **(spelling or {})}
-        self.too_before = frozenset(alexa.get("too_before") or ())
-        self.verb_after = frozenset(alexa.get("verb_after") or ())
+        self.heard_as = {str(h["said"]): (str(h["means"]), frozenset(h["before"]), frozenset(h.get("unless_then") or ()))
+                         for h in alexa.get("heard_as") or ()}
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
         self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
@@ -101,7 +101,7 @@ class Understander:
         """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
         # Speech recognition spells words the locale's way, whoever typed them.
         said = [self.spelling.get(w, w) for w in tokens(text)]
-        said = self._too(said)
+        said = self._as_meant(said)
         if " ".join(said) in self.whole_phrases:
             return self.match(" ".join(said))
         words = [w for w in said if w not in self.fillers]
@@ -216,11 +216,15 @@ class Understander:
         return guess.intent == FALLBACK and guess.probability >= FALLBACK_SURE \
             and not any(kinds.get(name) == "AMAZON.SearchQuery" for name in candidate.slots)
 
-    def _too(self, words: list[str]) -> list[str]:
-        """The words with "to" read as "too" where the next word says so ("it's going to fast")."""
+    def _as_meant(self, words: list[str]) -> list[str]:
+        """The words with each one written as it sounds read as the word meant where the next words
+        say so (alexa.yaml's heard_as: "it's going to fast", "something for me neck")."""
         padded = [*words, "", ""]
-        return [("too" if w == "to" and padded[i + 1] in self.too_before and padded[i + 2] not in self.verb_after else w)
-                for i, w in enumerate(words)]
+        meant = []
+        for i, word in enumerate(words):
+            means, before, unless_then = self.heard_as.get(word, (word, frozenset(), frozenset()))
+            meant.append(means if padded[i + 1] in before and padded[i + 2] not in unless_then else word)
+        return meant
 
     def _without_discourse(self, words: list[str]) -> list[str]:
         """The words after openers such as "okay so" that only start a sentence, if any words remain."""

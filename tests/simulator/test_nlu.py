@@ -299,8 +299,14 @@ def test_settings_and_requests_the_coach_does_not_do_are_told_apart(nlu, text, i
         ("its going to fast for me", "SlowerIntent"),
         ("i need to slow down", "SlowerIntent"),
         ("can u talk slower", "TalkSlowerIntent"),
+        ("slow doon yer talking pal", "TalkSlowerIntent"),
     ],
 )
 def test_what_a_transcript_writes_for_a_word_is_read_as_that_word(nlu, text, intent):
     heard = nlu.understand(text)
     assert heard.intent == intent, heard.explain
+
+
+def test_me_for_my_before_a_body_area_names_the_area(nlu):
+    heard = nlu.understand("something for the middle of me back, about six minutes")
+    assert heard.slots["area"].id == "mid_back" and heard.slots["duration"].value == "PT6M", heard.explain

@@ -187,6 +187,7 @@ def test_pointing_at_a_place_names_no_step():
         ("neck for five no wait ten", "PT10M"),
         ("two neck stretches please", None),
         ("the desk break number two", None),
+        ("give us the desk break i've been on spreadsheets since eight", None),
         ("do the roller one", None),
     ],
 )
