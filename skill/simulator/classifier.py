@@ -44,6 +44,10 @@ TEMPERATURE = 4.0
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 """fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
 SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
+DENIABLE, NO_EQUIPMENT = frozenset({"EQUIPMENT"}), "none"
+ABSENCE_WORDS = frozenset({"no", "without", "any", "nothing"})
+"""Words that make a value of no equipment an absence said outright, not a thing that can be denied."""
+DENIAL_REACH = 4
 BARE_MINUTES = 60
 """The most minutes a number said without a unit is taken for (see Classifier._bare_minutes)..."""
 AFTER_LENGTH = frozenset({"on", "for", "of", "please"})
@@ -81,6 +85,7 @@ class Classifier:
         self.examples = list(alexa.get("search_query_examples") or ["something"])
         self.out_of_domain = list(alexa.get("out_of_domain") or [])
         self.corrections = [tokens(c) for c in alexa.get("corrections") or []]
+        self.deniers = frozenset(" ".join(tokens(str(w))) for w in alexa.get("deniers") or ())
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
@@ -254,7 +259,8 @@ class Classifier:
         custom = {k for k in by_kind if k in self.gazetteer.table}
         if custom:
             corrected = self._after_correction(words)
-            spans = self.gazetteer.spans(corrected, custom)
+            found = self.gazetteer.spans(corrected, custom)
+            spans = [s for s in found if not self._denied(corrected, s, found)]
             offset = len(words) - len(corrected)
             if SUBSUMING in custom and not any(s.kind == SUBSUMING for s in spans):
                 whole = self.gazetteer.named_by_parts(corrected, spans, SUBSUMING, SUBSUMED)
@@ -290,6 +296,21 @@ class Classifier:
                 shown.append((name, None, " ".join(words[start:end])))
                 break
         return slots, tuple(shown)
+
+    def _denied(self, words: list[str], span: Span, spans: list[Span]) -> bool:
+        """Whether a piece of equipment is said not to be there: a word of alexa.yaml's deniers within
+        DENIAL_REACH words (articles aside) before it, after any other piece of equipment ("nothing
+        with the roller", "can't get down on the floor").
+        Absence said outright ("don't need any equipment") stays no equipment."""
+        if span.kind not in DENIABLE:
+            return False
+        said = set(words[span.start : span.end])
+        if span.id == NO_EQUIPMENT and said & ABSENCE_WORDS:
+            return False
+        # A denial reaches the next piece of equipment only: "not the tennis ball, the foam roller".
+        since = max((s.end for s in spans if s.kind in DENIABLE and s.end <= span.start), default=0)
+        before = [w for w in words[since : span.start] if w not in self.articles][-DENIAL_REACH:]
+        return bool(self.deniers & set(before))
 
     @staticmethod
     def _bare_minutes(words: list[str], corrected_at: int) -> list[tuple[int, int, str]]:

@@ -86,6 +86,9 @@ def parse_duration(text: str) -> str | None:
             chunk.append(word)
             index += 1
             continue
+        if found and chunk in (["a"], ["an"], ["per"], ["every"], ["each"]):
+            chunk = []  # "ten minutes a day" is how often, not a longer length
+            break
         amount = _amount(chunk[1:] if chunk[:1] == ["and"] else chunk)
         if amount is None:
             return None

@@ -194,3 +194,25 @@ def test_pointing_at_a_place_names_no_step():
 def test_a_number_said_without_a_unit_where_a_length_goes_is_minutes(classifier, said, duration):
     slots, _ = classifier.slots("StartRoutineIntent", said.split())
     assert (slots["duration"].value if "duration" in slots else None) == duration, slots
+
+
+@pytest.mark.parametrize(
+    ("said", "equipment"),
+    [
+        ("i can't get down on the floor any more can we do something in a chair", "chair"),
+        ("my partner's hogging the foam roller so something without equipment for my mid back", "none"),
+        ("something for my lower back but nothing with the roller", None),
+        ("i don't want to use the foam roller today just a stretch for the upper back", None),
+        ("i don't need any equipment", "none"),
+        ("not the tennis ball the foam roller", "foam_roller"),
+    ],
+)
+def test_equipment_said_not_to_be_there_names_none(classifier, said, equipment):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert (slots["equipment"].id if "equipment" in slots else None) == equipment, slots
+
+
+def test_minutes_a_day_is_how_often_not_a_longer_length():
+    from skill.simulator.numbers import parse_duration
+
+    assert parse_duration("ten minutes a day") == "PT10M" and parse_duration("an hour and a half") == "PT1H30M"
