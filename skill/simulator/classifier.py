@@ -45,15 +45,7 @@ SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 """fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
 SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
 DENIABLE, NO_EQUIPMENT = frozenset({"EQUIPMENT"}), "none"
-ABSENCE_WORDS = frozenset({"no", "without", "any", "nothing"})
-"""Words that make a value of no equipment an absence said outright, not a thing that can be denied."""
-DENIAL_REACH = 4
-BARE_MINUTES = 60
-"""The most minutes a number said without a unit is taken for (see Classifier._bare_minutes)..."""
-AFTER_LENGTH = frozenset({"on", "for", "of", "please"})
-NOT_A_LENGTH = frozenset({"number", "step", "since", "at", "till", "until", "from", "past", "by", "before", "after", "than"})
-"""Words before a number that make it no length: "number two", "on spreadsheets since eight"."""
-"""...and words that may follow one said first, or first after a self-correction ("five on the neck")."""
+"""The slot types a value of which can be said not to be there, and the value that is no equipment."""
 _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
 
@@ -85,7 +77,12 @@ class Classifier:
         self.examples = list(alexa.get("search_query_examples") or ["something"])
         self.out_of_domain = list(alexa.get("out_of_domain") or [])
         self.corrections = [tokens(c) for c in alexa.get("corrections") or []]
-        self.deniers = frozenset(" ".join(tokens(str(w))) for w in alexa.get("deniers") or ())
+        denial = alexa.get("denial") or {}
+        self.denial: dict[str, Any] = {"reach": int(denial.get("reach", 0)),
+                                       **{k: frozenset(str(w) for w in denial.get(k) or ()) for k in ("deniers", "answers", "gap", "absence")}}
+        bare = alexa.get("bare_minutes") or {}
+        self.bare: dict[str, Any] = {"most": float(bare.get("most", 0)),
+                                     **{k: frozenset(str(w) for w in bare.get(k) or ()) for k in ("hedges", "not_after", "not_before", "then_first")}}
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
@@ -298,34 +295,45 @@ class Classifier:
         return slots, tuple(shown)
 
     def _denied(self, words: list[str], span: Span, spans: list[Span]) -> bool:
-        """Whether a piece of equipment is said not to be there: a word of alexa.yaml's deniers within
-        DENIAL_REACH words (articles aside) before it, after any other piece of equipment ("nothing
-        with the roller", "can't get down on the floor").
-        Absence said outright ("don't need any equipment") stays no equipment."""
+        """Whether a piece of equipment is said not to be there (alexa.yaml's denial): "nothing with
+        the roller", "can't get down on the floor", but not "no, with the foam roller please"."""
+        rules = self.denial
         if span.kind not in DENIABLE:
             return False
-        said = set(words[span.start : span.end])
-        if span.id == NO_EQUIPMENT and said & ABSENCE_WORDS:
+        if span.id == NO_EQUIPMENT and set(words[span.start : span.end]) & rules["absence"]:
             return False
         # A denial reaches the next piece of equipment only: "not the tennis ball, the foam roller".
         since = max((s.end for s in spans if s.kind in DENIABLE and s.end <= span.start), default=0)
-        before = [w for w in words[since : span.start] if w not in self.articles][-DENIAL_REACH:]
-        return bool(self.deniers & set(before))
+        between: list[str] = []
+        for at in range(span.start - 1, since - 1, -1):
+            word = words[at]
+            if word in self.articles:
+                continue
+            if word in rules["deniers"]:
+                return not (at == 0 and word in rules["answers"] and between)
+            if word not in rules["gap"] or len(between) >= rules["reach"]:
+                return False
+            between.append(word)
+        return False
 
-    @staticmethod
-    def _bare_minutes(words: list[str], corrected_at: int) -> list[tuple[int, int, str]]:
+    def _bare_minutes(self, words: list[str], corrected_at: int) -> list[tuple[int, int, str]]:
         """A number said without a unit where a routine's length goes, read as minutes, as people
-        mean it: "spine decompression for fifteen", "upper back tennis ball, five", "ten minutes,
-        actually make it five". Not "one", which points at a routine ("the roller one")."""
+        mean it (alexa.yaml's bare_minutes). A lone "one" points at a routine ("the roller one")."""
+        rules = self.bare
         for at in range(len(words)):
             for size in (2, 1):
                 said = words[at : at + size]
-                number = parse_number(said) if len(said) == size and "one" not in said else None
-                if number is None or not 1 < number <= BARE_MINUTES or not number.is_integer() \
-                        or (at > 0 and words[at - 1] in NOT_A_LENGTH):
+                number = parse_number(said) if len(said) == size and said != ["one"] else None
+                if number is None or not 1 < number <= rules["most"] or not number.is_integer():
                     continue
+                back = at - 1
+                while back >= 0 and words[back] in rules["hedges"]:
+                    back -= 1
                 then = words[at + size] if at + size < len(words) else None
-                placed = (at > 0 and words[at - 1] == "for") or then is None or (at == corrected_at and then in AFTER_LENGTH)
+                if (back >= 0 and words[back] in rules["not_after"]) or then in rules["not_before"]:
+                    continue
+                placed = (back >= 0 and words[back] == "for") or then is None \
+                    or (at == corrected_at and then in rules["then_first"])
                 if placed:
                     return [(at, at + size, f"PT{int(number)}M")]
         return []

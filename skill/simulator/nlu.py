@@ -27,9 +27,10 @@ ALEXA = DATA_DIR / "simulator" / "alexa.yaml"
 CLASSIFIER_CACHE = models.MODELS_DIR / "__pycache__"
 EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
-VALUED_EDGE = 0.2
+VALUED_EDGE, VALUED_LEAST = 0.2, 0.8
 """The same for free text after a one-word carrier ("my {statement}") against an intent that heard
-a known value: "my neck is killing me from the laptop, can we sort it out" asks for a routine."""
+a known value and is this sure: "my neck is killing me from the laptop, can we sort it out" asks
+for a routine, "my arm tingles during the neck stretches" tells a symptom."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
 FRAMED_WORDS = {"QuestionIntent": 3, "StatementIntent": 2}
@@ -72,8 +73,8 @@ class Understander:
         self.inputs: Inputs = inputs or (lambda: ({}, {}))
         self.fingerprint = fingerprint
         self.spelling = {**{str(k): str(v) for k, v in (alexa.get("shorthand") or {}).items()}, **(spelling or {})}
-        self.heard_as = {str(h["said"]): (str(h["means"]), frozenset(h["before"]), frozenset(h.get("unless_then") or ()))
-                         for h in alexa.get("heard_as") or ()}
+        self.heard_as = {str(h["said"]): (str(h["means"]), frozenset(h["after"]), frozenset(h["before"]),
+                                          frozenset(h.get("unless_then") or ())) for h in alexa.get("heard_as") or ()}
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
         self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
@@ -198,7 +199,7 @@ class Understander:
             # statistical tier's own fallback test: "got rear ended last week, which neck stretches
             # should i be doing" fits "got {statement}" and is a question or a statement.
             group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
-            valued = any(v.id is not None for v in guess.slots.values())
+            valued = guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values())
             edge = VALUED_EDGE if candidate.intent in FREE_TEXT and candidate.literal <= 1 and valued else EXACT_EDGE
             if sum(guess.probabilities.get(i, 0.0) for i in group) + edge >= guess.probability:
                 return candidate
@@ -217,13 +218,17 @@ class Understander:
             and not any(kinds.get(name) == "AMAZON.SearchQuery" for name in candidate.slots)
 
     def _as_meant(self, words: list[str]) -> list[str]:
-        """The words with each one written as it sounds read as the word meant where the next words
-        say so (alexa.yaml's heard_as: "it's going to fast", "something for me neck")."""
+        """The words with each one written as it sounds read as the word meant where the words around
+        it say so (alexa.yaml's heard_as: "it's going to fast", "something for me neck")."""
         padded = [*words, "", ""]
         meant = []
         for i, word in enumerate(words):
-            means, before, unless_then = self.heard_as.get(word, (word, frozenset(), frozenset()))
-            meant.append(means if padded[i + 1] in before and padded[i + 2] not in unless_then else word)
+            if word not in self.heard_as or i == 0:
+                meant.append(word)
+                continue
+            means, after, before, unless_then = self.heard_as[word]
+            shown = words[i - 1] in after and padded[i + 1] in before and padded[i + 2] not in unless_then
+            meant.append(means if shown else word)
         return meant
 
     def _without_discourse(self, words: list[str]) -> list[str]:

@@ -34,9 +34,8 @@ FUNCTION_WORDS = frozenset({"for", "my", "me", "the", "a", "an", "with", "to", "
 """Words that end a value named in part, and never count as its words."""
 POINTING = frozenset({"the", "that", "this"})
 REFERENCE = frozenset({"one", "thing", "routine", "session", "release"})
-"""After one of POINTING, within REFERENCE_REACH words, a word that points at one named value:
-"the upper back one with the tennis ball" (see Gazetteer.named_by_parts)."""
-REFERENCE_REACH = 6
+"""One of POINTING just before the values and one of REFERENCE among them or just after point at one
+named value: "the upper back one with the tennis ball" (see Gazetteer.named_by_parts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +135,8 @@ class Gazetteer:
         if sorted(s.kind for s in found) != sorted(parts):
             return None
         side_by_side = all(w in self.articles for a, b in zip(found, found[1:], strict=False) for w in words[a.end : b.start])
-        pointed = any(w in POINTING and REFERENCE & set(words[at + 1 : at + 1 + REFERENCE_REACH]) for at, w in enumerate(words))
+        first, last = found[0], found[-1]
+        pointed = first.start > 0 and words[first.start - 1] in POINTING and bool(REFERENCE & set(words[first.start : last.end + 1]))
         if not (side_by_side or pointed):
             return None
         said = {w for s in found for w in tokens(s.name)}

@@ -310,3 +310,19 @@ def test_what_a_transcript_writes_for_a_word_is_read_as_that_word(nlu, text, int
 def test_me_for_my_before_a_body_area_names_the_area(nlu):
     heard = nlu.understand("something for the middle of me back, about six minutes")
     assert heard.slots["area"].id == "mid_back" and heard.slots["duration"].value == "PT6M", heard.explain
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a written-as-heard word is read otherwise only where the words around it show it
+        ("take me back", "AMAZON.PreviousIntent"),
+        ("i want to slow", "SlowerIntent"),
+        # a symptom told about a routine's own stretch is a statement for the red-flag check
+        ("my hands tingle when i do the neck one", "StatementIntent"),
+        ("my fingers go numb in the shoulder stretch", "StatementIntent"),
+    ],
+)
+def test_ordinary_words_and_symptoms_are_not_misread_as_commands(nlu, text, intent):
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain

@@ -69,7 +69,7 @@ def test_asking_for_the_chest_first_says_what_to_do_if_it_is_the_heart():
     assert "emergency" not in desk.say("the desk break please")[-1].speech
 
 
-def test_a_chest_first_routine_started_as_the_favourite_gets_the_same_check():
+def test_a_chest_first_routine_started_as_the_favourite_or_as_the_one_that_fits_gets_the_same_check():
     simulator = _simulator(6)
     simulator.say("open back coach")
     simulator.say("the chest opener please")
@@ -77,6 +77,10 @@ def test_a_chest_first_routine_started_as_the_favourite_gets_the_same_check():
     simulator.say("stop")
     simulator.say("open back coach")
     assert simulator.say("start my favourite")[-1].speech.startswith("One check first")
+    fit = _simulator(7)
+    fit.say("open back coach")
+    said = fit.say("a five minute wall stretch for my shoulders")[-1].speech
+    assert said.startswith("One check first") and said.count("One check first") == 1, said
 
 
 def test_an_answer_counts_only_on_the_turn_that_speaks_it():

@@ -188,6 +188,10 @@ def test_pointing_at_a_place_names_no_step():
         ("two neck stretches please", None),
         ("the desk break number two", None),
         ("give us the desk break i've been on spreadsheets since eight", None),
+        ("something for my lower back i'm sixty", None),
+        ("a neck routine for two people", None),
+        ("neck since about eight", None),
+        ("neck for twenty one", "PT21M"),
         ("do the roller one", None),
     ],
 )
@@ -205,6 +209,9 @@ def test_a_number_said_without_a_unit_where_a_length_goes_is_minutes(classifier,
         ("i don't want to use the foam roller today just a stretch for the upper back", None),
         ("i don't need any equipment", "none"),
         ("not the tennis ball the foam roller", "foam_roller"),
+        ("no with the foam roller please", "foam_roller"),
+        ("i don't mind use the foam roller", "foam_roller"),
+        ("no roller today just the wall", "wall"),
     ],
 )
 def test_equipment_said_not_to_be_there_names_none(classifier, said, equipment):

@@ -1,8 +1,8 @@
 """Understanding end to end on blind annotation sets: the nlu-eval command and the floors CI holds.
 
 The sets in tests/data/eval/ were written by people who never saw the interaction model, the
-templates or the FAQ phrasings. dev/ to dev19/ may be read while building the model, and the coach
-learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test20/ are only ever scored, and
+templates or the FAQ phrasings. dev/ to dev20/ may be read while building the model, and the coach
+learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test21/ are only ever scored, and
 a failing check here reports figures, never the utterances.
 """
 
@@ -17,7 +17,7 @@ from skill.dependencies import MissingDependency
 from skill.simulator.evaluation import EvaluationError, evaluate, read
 from skill.simulator.nlu import Understander, understander
 
-TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20"))
+TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21"))
 """test/ is the scored half of the first blind sets; test2/ and test3/ later blind sets from other
 writers, working from the brief alone, scored only and never read (test3 to test5 without the rows a
 development set already has; test4 and test5 also without their KeepGoingIntent and ShorterIntent
@@ -31,7 +31,8 @@ weighted to warning signs and refusals); test16 with dev15 (warning signs told i
 against ordinary aches that sound like them); test17 to test19 with dev16 to dev18 (routine
 requests and the settings intents, warning signs and refusals told plainly against ordinary aches
 that sound like them, and a week of everyday use by 30 people); test20 with dev19 (50 first-time
-users' turns, less common wordings and a recogniser's quirks)."""
+users' turns, less common wordings and a recogniser's quirks); test21 with dev20 (a tester's
+cross-section of ordinary and regional speech)."""
 FLOORS = {
     # 25 out-of-scope rows: one row is 4 points. Learning dev6 cost this set one of them (23 -> 22)
     # while it gained rows on five other halves; the floor allows that one row, no more.
@@ -59,6 +60,7 @@ FLOORS = {
     "test18": {"commands": 0.95, "questions": 0.88, "red flags": 0.91, "out of scope": 0.79},
     "test19": {"commands": 0.94, "questions": 0.92, "red flags": 0.95, "out of scope": 0.87},
     "test20": {"commands": 0.92, "questions": 0.96, "red flags": 0.99, "out of scope": 0.90},
+    "test21": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.99},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""

@@ -69,12 +69,14 @@ class Choosing(Conversation):
     def _caution(self, request: Request, reply: Reply, picked: Routine | None = None) -> Reply:
         """"My chest feels tight" may be muscles or the heart: the coach cannot tell, so it says
         what to do if it is the heart before anything else. A routine for the chest first gets the
-        same check however it is started (by name, as the favourite, as last time's, or by saying
-        yes to an offer): such a request carries none of the words around it ("my chest is tight,
-        can we do the chest opener")."""
+        same check however it is started (by name, as the one that fits a request, as the favourite,
+        as last time's, or by saying yes to an offer): such a request carries none of the words around
+        it ("my chest is tight, can we do the chest opener")."""
         routine = picked or self.library.get(request.routine or "")
         if request.area is Area.CHEST or (routine is not None and routine.areas[0] is Area.CHEST):
-            reply.parts.insert(0, self.voice.say("skill.chest_caution"))
+            caution = self.voice.say("skill.chest_caution")
+            if caution not in reply.parts:  # said once, however many paths lead here
+                reply.parts.insert(0, caution)
         return reply
 
     def _pick(self, ordinal: str | None, request: Request) -> Routine | None:
@@ -103,7 +105,7 @@ class Choosing(Conversation):
                 self._listed(choice.candidates)
                 return reply
             return self._offer_all(Reply().say(voice.say("skill.no_match")))
-        return self._begin(choice.routine, choice.budget)
+        return self._caution(request, self._begin(choice.routine, choice.budget), choice.routine)
 
     def on_start_favourite(self, slots: Mapping[str, Heard]) -> Reply:
         """Start the favourite added most recently."""

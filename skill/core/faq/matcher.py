@@ -35,6 +35,7 @@ from skill.core.faq.alarms import _alarm, _found
 from skill.core.faq.entries import REFUSALS_FILE, WARNING_ENTRY, WARNINGS_FILE, Entry, Weights, load_entries, load_heard, load_weights
 from skill.core.faq.text import (
     FaqError,
+    Negation,
     Normalizer,
     load_discomfort,
     load_negation,
@@ -114,14 +115,17 @@ class Matcher:
         heard: Mapping[str, Sequence[str]] | None = None,
         warnings: Weights | None = None,
         refusals: Weights | None = None,
+        negation: Negation | None = None,
     ) -> None:
         """`heard` gives entries more phrasings, as people put them (entries.load_heard); `warnings`
         tells warning signs no keyword names (entries.WARNINGS_FILE), raising the entry WARNING_ENTRY;
-        `refusals` tells requests the coach declines that resemble an entry (entries.REFUSALS_FILE)."""
+        `refusals` tells requests the coach declines that resemble an entry (entries.REFUSALS_FILE);
+        `negation` the words that say a symptom is absent (data/faq/negation.yaml unless given)."""
         self.entries = entries
         heard = heard or {}
         self.threshold = threshold
-        self.normalizer = Normalizer(load_synonyms() if synonyms is None else synonyms, load_negation())
+        self.normalizer = Normalizer(load_synonyms() if synonyms is None else synonyms,
+                                     load_negation() if negation is None else negation)
         norm = self.normalizer.tokens
 
         # Phrasings for rapidfuzz, grouped by entry so a per-entry maximum is one numpy call.

@@ -113,7 +113,10 @@ class Negation:
     """Stems of the symptoms that can be denied."""
     deniers: frozenset[str]
     between: frozenset[str]
+    verb_deniers: frozenset[str]
+    verbs: frozenset[str]
     gone: frozenset[str]
+    moved: frozenset[str]
     before_gone: frozenset[str]
     joiners: frozenset[str]
 
@@ -123,21 +126,25 @@ class Negation:
         for i, word in enumerate(found):
             if _stem(word) not in self.symptoms:
                 continue
+            if i >= 2 and found[i - 1] in self.joiners and i - 2 in out:
+                out.add(i)  # "no numbness or tingling"
+                continue
             j = i - 1
-            while j >= 0 and i - j <= 3 and found[j] in self.between:
+            while j >= 0 and i - j <= 3 and (found[j] in self.between or found[j] in self.verbs):
                 j -= 1
-            if j >= 0 and (found[j] in self.deniers or (found[j] in self.joiners and j - 1 in out)):
+            gap = found[j + 1 : i]
+            if j >= 0 and found[j] in self.deniers and (found[j] in self.verb_deniers or not set(gap) & self.verbs):
                 out.add(i)
                 continue
             k = i + 1
             while k < len(found) and k - i <= 2 and found[k] in self.before_gone:
                 k += 1
-            if k < len(found) and found[k] in self.gone:
+            if k < len(found) and found[k] in self.gone and (k + 1 >= len(found) or found[k + 1] not in self.moved):
                 out.add(i)
         return out
 
 
-_NEGATION_LISTS = ("deniers", "between", "gone", "before_gone", "joiners")
+_NEGATION_LISTS = ("deniers", "between", "verb_deniers", "verbs", "gone", "moved", "before_gone", "joiners")
 
 
 def load_negation(path: Path | None = None) -> Negation:
@@ -153,7 +160,7 @@ def load_negation(path: Path | None = None) -> Negation:
     except DataFileError as exc:
         raise FaqError(str(exc)) from exc
     except (KeyError, TypeError) as exc:
-        raise FaqError(f"{path}: needs symptoms, deniers, between, gone, before_gone and joiners, lists: {exc}") from exc
+        raise FaqError(f"{path}: needs symptoms and the lists {', '.join(_NEGATION_LISTS)}: {exc}") from exc
 
 
 _FIRST_PERSON = {
