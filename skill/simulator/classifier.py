@@ -50,6 +50,11 @@ _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
 
 
+def _word_sets(section: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Each named list of an alexa.yaml section as a set of words (empty when missing)."""
+    return {key: frozenset(str(w) for w in (section or {}).get(key) or ()) for key in keys}
+
+
 @dataclass(frozen=True, slots=True)
 class Guess:
     """The statistical tier's reading of an utterance."""
@@ -77,12 +82,10 @@ class Classifier:
         self.examples = list(alexa.get("search_query_examples") or ["something"])
         self.out_of_domain = list(alexa.get("out_of_domain") or [])
         self.corrections = [tokens(c) for c in alexa.get("corrections") or []]
-        denial = alexa.get("denial") or {}
-        self.denial: dict[str, Any] = {"reach": int(denial.get("reach", 0)),
-                                       **{k: frozenset(str(w) for w in denial.get(k) or ()) for k in ("deniers", "answers", "gap", "absence")}}
-        bare = alexa.get("bare_minutes") or {}
-        self.bare: dict[str, Any] = {"most": float(bare.get("most", 0)),
-                                     **{k: frozenset(str(w) for w in bare.get(k) or ()) for k in ("hedges", "not_after", "not_before", "then_first")}}
+        self.denial: dict[str, Any] = {"reach": int((alexa.get("denial") or {}).get("reach", 0)),
+                                       **_word_sets(alexa.get("denial"), ("deniers", "answers", "gap", "absence"))}
+        self.bare: dict[str, Any] = {"most": float((alexa.get("bare_minutes") or {}).get("most", 0)),
+                                     **_word_sets(alexa.get("bare_minutes"), ("hedges", "not_after", "not_before", "then_first"))}
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
@@ -288,10 +291,9 @@ class Classifier:
             offset = len(words) - len(corrected)
             timed = [(offset + start, offset + end, value) for start, end, value in duration_spans(corrected)]
             later = [(offset + start, offset + end, value) for start, end, value in self._bare_minutes(corrected, 0)] if offset else []
-            for start, end, value in timed or later or duration_spans(words) or self._bare_minutes(words, offset):
+            for start, end, value in (timed or later or duration_spans(words) or self._bare_minutes(words, offset))[:1]:
                 slots[name] = SlotValue(value)
                 shown.append((name, None, " ".join(words[start:end])))
-                break
         return slots, tuple(shown)
 
     def _denied(self, words: list[str], span: Span, spans: list[Span]) -> bool:

@@ -192,6 +192,7 @@ class Understander:
         """
         if not guess.confident:
             return None
+        valued = guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values())
         for candidate in ranked:
             if candidate.intent == guess.intent:
                 return None
@@ -199,7 +200,6 @@ class Understander:
             # statistical tier's own fallback test: "got rear ended last week, which neck stretches
             # should i be doing" fits "got {statement}" and is a question or a statement.
             group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
-            valued = guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values())
             edge = VALUED_EDGE if candidate.intent in FREE_TEXT and candidate.literal <= 1 and valued else EXACT_EDGE
             if sum(guess.probabilities.get(i, 0.0) for i in group) + edge >= guess.probability:
                 return candidate

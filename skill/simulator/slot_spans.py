@@ -143,7 +143,7 @@ class Gazetteer:
         named = [value for key, value in self.names.get(kind, {}).items() if said <= set(key)]
         if len(named) != 1:
             return None
-        return Span(found[0].start, found[-1].end, kind, named[0][0], named[0][1], False, sum(s.size for s in found))
+        return Span(first.start, last.end, kind, named[0][0], named[0][1], False, sum(s.size for s in found))
 
     def _near(self, words: list[str], kinds: set[str] | None) -> list[Span]:
         """Spans that are a value said slightly differently ("shoulder blade squeeze"): as many words
