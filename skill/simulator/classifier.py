@@ -86,6 +86,7 @@ class Classifier:
                                        **_word_sets(alexa.get("denial"), ("deniers", "answers", "gap", "absence"))}
         self.bare: dict[str, Any] = {"most": float((alexa.get("bare_minutes") or {}).get("most", 0)),
                                      **_word_sets(alexa.get("bare_minutes"), ("hedges", "not_after", "not_before", "then_first"))}
+        self.other_lengths = frozenset(alexa.get("length_of_other_things") or ())
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
@@ -289,12 +290,17 @@ class Classifier:
             # After a self-correction the later length counts: "ten minutes, actually make it five".
             corrected = self._after_correction(words)
             offset = len(words) - len(corrected)
-            timed = [(offset + start, offset + end, value) for start, end, value in duration_spans(corrected)]
+            timed = [(offset + start, offset + end, value) for start, end, value in self._lengths(corrected)]
             later = [(offset + start, offset + end, value) for start, end, value in self._bare_minutes(corrected, 0)] if offset else []
-            for start, end, value in (timed or later or duration_spans(words) or self._bare_minutes(words, offset))[:1]:
+            for start, end, value in (timed or later or self._lengths(words) or self._bare_minutes(words, offset))[:1]:
                 slots[name] = SlotValue(value)
                 shown.append((name, None, " ".join(words[start:end])))
         return slots, tuple(shown)
+
+    def _lengths(self, words: list[str]) -> list[tuple[int, int, str]]:
+        """The durations in the words that could be a routine's length: not "a twelve hour shift"."""
+        return [(start, end, value) for start, end, value in duration_spans(words)
+                if end == len(words) or words[end] not in self.other_lengths]
 
     def _denied(self, words: list[str], span: Span, spans: list[Span]) -> bool:
         """Whether a piece of equipment is said not to be there (alexa.yaml's denial): "nothing with
