@@ -295,6 +295,14 @@ class Classifier:
             for start, end, value in (timed or later or self._lengths(words) or self._bare_minutes(words, offset))[:1]:
                 slots[name] = SlotValue(value)
                 shown.append((name, None, " ".join(words[start:end])))
+        if "AMAZON.NUMBER" in by_kind and by_kind["AMAZON.NUMBER"] not in slots:
+            # The only numbers the model takes count steps: "i want step seven", "number two please".
+            for at in range(1, len(words)):
+                number = parse_number(words[at : at + 1]) if words[at - 1] in ("step", "number") else None
+                if number is not None and number.is_integer():
+                    slots[by_kind["AMAZON.NUMBER"]] = SlotValue(str(int(number)))
+                    shown.append((by_kind["AMAZON.NUMBER"], None, words[at]))
+                    break
         return slots, tuple(shown)
 
     def _lengths(self, words: list[str]) -> list[tuple[int, int, str]]:

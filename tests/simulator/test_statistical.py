@@ -223,3 +223,21 @@ def test_minutes_a_day_is_how_often_not_a_longer_length():
     from skill.simulator.numbers import parse_duration
 
     assert parse_duration("ten minutes a day") == "PT10M" and parse_duration("an hour and a half") == "PT1H30M"
+
+
+@pytest.mark.parametrize(("said", "number"), [("i want step seven", "7"), ("can we jump back to step 3 now", "3"),
+                                              ("take me to step number two please", "2")])
+def test_a_step_is_named_by_its_number(said, number):
+    from skill.simulator.nlu import understander
+
+    heard = understander("en-US").understand(said)
+    assert heard.intent == "GoToStepIntent" and heard.slots["number"].value == number
+
+
+def test_only_a_number_after_step_counts_a_step():
+    from skill.simulator.classifier import Classifier
+    from skill.simulator.nlu import understander
+
+    classifier: Classifier = understander("en-US").classifier
+    slots, _ = classifier.slots("GoToStepIntent", "go to the one with two hands on the wall".split())
+    assert "number" not in slots

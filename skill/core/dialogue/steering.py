@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from skill.core.dialogue.base import NOT_SAID, Conversation, DialogueError, Heard, heard
 from skill.core.player import Awaiting, Reply
-from skill.core.routines import step_key
+from skill.core.routines import step_key, step_number
 from skill.core.timeline import Position
 
 log = logging.getLogger("backcoach.skill")
@@ -34,15 +34,23 @@ class Steering(Conversation):
         return self.player.next(self.state, self.voice, self.now)
 
     def on_go_to(self, slots: Mapping[str, Heard]) -> Reply:
-        """Jump to a step of this routine by its name ("go to child's pose")."""
+        """Jump to a step of this routine by its name ("go to child's pose") or its number ("go to step three")."""
         self._routine_only()
         spoken, key = slots.get("step", NOT_SAID)
+        said_number = slots.get("number", NOT_SAID)[0]
         program = self.player.program(self.voice, self.state.routine or "", self.state.pace, self.state.budget,
                                       self.state.verbosity)[0]
-        wanted = key or step_key(spoken or "")
-        found = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
+        number = step_number(said_number or spoken or "")
+        if number is not None:
+            # Numbered as the coach says them: "step three of eight" counts the steps this run includes.
+            found = program.included[number - 1] if 0 < number <= len(program.included) else None
+            missing = self.voice.say("player.no_such_step_number", number=number, count=len(program.included))
+        else:
+            wanted = key or step_key(spoken or "")
+            found = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
+            missing = self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " ")))
         if found is None:
-            reply = Reply().say(self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " "))))
+            reply = Reply().say(missing)
             if self._hold():
                 reply.say(self.voice.say("player.resume_hint"))
                 reply.reprompt = self.voice.say("player.paused_reprompt")

@@ -5,7 +5,7 @@ an instruction, `model` the routine and step structs with their checks, and `lib
 files into a library looked up by id.
 """
 
-from skill.core.routines.library import Library, RoutineError, load_library, load_routine, step_key
+from skill.core.routines.library import Library, RoutineError, load_library, load_routine, step_key, step_number
 from skill.core.routines.model import Breath, Routine, Step
 from skill.core.routines.sides import BODY_PARTS, SIDE_WORDS, side_pairs, swap_problems
 from skill.core.routines.terms import (
@@ -24,5 +24,5 @@ from skill.core.routines.terms import (
 __all__ = [
     "BODY_PARTS", "DEFAULT_CUES", "DEFAULT_MIN", "DOSE_LIMITS", "MOVE_SECONDS", "SIDE_WORDS", "Area", "Breath", "Cue",
     "Equipment", "Kind", "Level", "Library", "Move", "Routine", "RoutineError", "Step", "load_library", "load_routine",
-    "side_pairs", "step_key", "swap_problems",
+    "side_pairs", "step_key", "step_number", "swap_problems",
 ]

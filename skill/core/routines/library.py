@@ -49,6 +49,26 @@ def step_key(name: str) -> str:
     return "-".join(words[1:] if words[:1] in (["the"], ["a"]) and len(words) > 1 else words)
 
 
+_COUNTED = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
+_COUNTED.update({"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+                 "eighth": 8, "ninth": 9, "tenth": 10})
+
+
+def step_number(said: str) -> int | None:
+    """The step a number names, as Alexa sends AMAZON.NUMBER ("3") or as words ("step three",
+    "number 3"); None when the words name no number."""
+    words = re.sub(r"[^a-z0-9 ]+", "", said.lower()).split()
+    while words[:1] in (["step"], ["number"], ["the"]):
+        words = words[1:]
+    if words[-1:] in (["step"], ["one"]) and len(words) == 2:
+        words = words[:1]  # "the third step", "the second one"
+    if len(words) != 1:
+        return None
+    word = words[0]
+    return int(word) if word.isdigit() else _COUNTED.get(word)
+
+
 def load_routine(path: Path) -> Routine:
     """Read and validate one routine file."""
     try:
