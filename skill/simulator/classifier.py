@@ -43,6 +43,8 @@ TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 """fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
+CARRIER_AFTER = 4
+"""Words an opener may take before the carrier of a named value."""
 SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
 DENIABLE, NO_EQUIPMENT = frozenset({"EQUIPMENT"}), "none"
 """The slot types a value of which can be said not to be there, and the value that is no equipment."""
@@ -87,6 +89,7 @@ class Classifier:
         self.bare: dict[str, Any] = {"most": float((alexa.get("bare_minutes") or {}).get("most", 0)),
                                      **_word_sets(alexa.get("bare_minutes"), ("hedges", "not_after", "not_before", "then_first"))}
         self.other_lengths = frozenset(alexa.get("length_of_other_things") or ())
+        self.moments = frozenset(" ".join(tokens(m)) for m in alexa.get("moments") or ())
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
@@ -103,7 +106,7 @@ class Classifier:
         self.samples: dict[str, list[str]] = {}
         self.carriers: dict[str, list[list[str]]] = {}
         self.value_carriers: dict[str, list[list[str]]] = {}
-        """For intents made only of named values ("go to {step}"), the words before the value."""
+        """For intents made only of named values ("go to {step}") and numbers, the words before a named value."""
         for intent in language["intents"]:
             name = intent["name"]
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -118,7 +121,9 @@ class Classifier:
                 slot_names = _SLOT.findall(sample)
                 if slot_names and self.slot_kinds[name].get(slot_names[0]) == "AMAZON.SearchQuery":
                     self.carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
-                elif slot_names and all(k in self.gazetteer.table for k in self.slot_kinds[name].values()) and tokens(sample.split("{")[0]):
+                elif slot_names and self.slot_kinds[name].get(slot_names[0]) in self.gazetteer.table \
+                        and all(k in self.gazetteer.table or k == "AMAZON.NUMBER" for k in self.slot_kinds[name].values()) \
+                        and tokens(sample.split("{")[0]):
                     self.value_carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
         for found in (self.carriers, self.value_carriers):
             for name, carriers in found.items():
@@ -306,9 +311,10 @@ class Classifier:
         return slots, tuple(shown)
 
     def _lengths(self, words: list[str]) -> list[tuple[int, int, str]]:
-        """The durations in the words that could be a routine's length: not "a twelve hour shift"."""
+        """The durations in the words that could be a routine's length: not "a twelve hour shift", not "a sec"."""
         return [(start, end, value) for start, end, value in duration_spans(words)
-                if end == len(words) or words[end] not in self.other_lengths]
+                if (end == len(words) or words[end] not in self.other_lengths)
+                and " ".join(words[start:end]) not in self.moments]
 
     def _denied(self, words: list[str], span: Span, spans: list[Span]) -> bool:
         """Whether a piece of equipment is said not to be there (alexa.yaml's denial): "nothing with
@@ -374,7 +380,9 @@ class Classifier:
     def _named_after_carrier(self, intent: str, words: list[str]) -> list[str]:
         """The words where the intent's samples name a value, when they name something: Alexa fills
         the slot with them though no value resolves ("jump to the cobra")."""
-        rest = after_prefix(words, self.value_carriers.get(intent, []))
+        carriers = self.value_carriers.get(intent, [])
+        # The carrier may follow an opener the samples happen not to pair it with: "let's jump to the cobra".
+        rest = next((r for start in range(min(CARRIER_AFTER, len(words))) if (r := after_prefix(words[start:], carriers))), None)
         while rest and rest[0] in self.articles:
             rest = rest[1:]
         if not rest or rest[0] in NOT_A_NAME:

@@ -241,3 +241,35 @@ def test_only_a_number_after_step_counts_a_step():
     classifier: Classifier = understander("en-US").classifier
     slots, _ = classifier.slots("GoToStepIntent", "go to the one with two hands on the wall".split())
     assert "number" not in slots
+
+
+@pytest.mark.parametrize(("said", "duration"), [
+    ("just off a twelve hour shift and my lower back needs something", None),
+    ("after a ten hour drive give me five minutes for my back", "PT5M"),
+    ("a ten minute neck stretch", "PT10M"),
+    ("kids quiet a sec sorry bedtime wind down please", None),
+    ("hang on a second then do the desk break for two minutes", "PT2M"),
+])
+def test_only_a_length_asked_of_the_routine_is_its_duration(classifier, said, duration):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert (slots["duration"].value if "duration" in slots else None) == duration, slots
+
+
+@pytest.mark.parametrize(("said", "area"), [
+    ("just back from my long run hips are wrecked", "hips"),
+    ("back at my desk and my neck is stiff", "neck"),
+    ("something for my back", "lower_back"),
+    ("stretch my back out", "lower_back"),
+])
+def test_back_as_where_someone_returns_names_no_area(classifier, said, area):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert slots["area"].id == area, slots
+
+
+@pytest.mark.parametrize(("said", "equipment"), [
+    ("something for the neck that doesn't need any kit", "none"),
+    ("lower back please no kit needed", "none"),
+])
+def test_saying_no_kit_is_needed_asks_for_no_equipment(classifier, said, equipment):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert slots["equipment"].id == equipment, slots
