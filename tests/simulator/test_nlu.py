@@ -59,6 +59,9 @@ def _fill(sample: str, slots: dict[str, str], types: dict[str, list]) -> tuple[s
             return "five minutes"
         if kind == "AMAZON.SearchQuery":
             return "foam rolling my calves"
+        if kind == "AMAZON.NUMBER":
+            expected[name] = "3"
+            return "three"
         first = types[kind][0]
         expected[name] = first["id"]
         return first["name"]["value"]

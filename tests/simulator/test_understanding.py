@@ -64,6 +64,9 @@ FLOORS = {
     "test19": {"commands": 0.94, "questions": 0.92, "red flags": 0.95, "out of scope": 0.87},
     "test20": {"commands": 0.92, "questions": 0.96, "red flags": 0.99, "out of scope": 0.90},
     "test21": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.99},
+    "test22": {"commands": 0.94, "questions": 0.93, "red flags": 0.91, "out of scope": 0.79},
+    "test23": {"commands": 0.85, "questions": 0.97, "red flags": 0.99, "out of scope": 0.99},
+    "test24": {"commands": 0.84, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""
