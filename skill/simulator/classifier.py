@@ -43,8 +43,8 @@ TEMPERATURE = 4.0
 """Sharpness of the softmax that turns the SVM's margins into confidences."""
 SENSITIVITY = {"LOW": (0.20, 0.0), "MEDIUM": (0.30, 0.05), "HIGH": (0.45, 0.10)}
 """fallbackIntentSensitivity -> (least top probability, least margin over the runner-up)."""
-CARRIER_AFTER = 4
-"""Words an opener may take before the carrier of a named value."""
+COUNTED_AFTER = frozenset({"step", "number"})
+"""Words a step's number follows."""
 SUBSUMING, SUBSUMED = "ROUTINE", frozenset({"BODY_AREA", "EQUIPMENT"})
 DENIABLE, NO_EQUIPMENT = frozenset({"EQUIPMENT"}), "none"
 """The slot types a value of which can be said not to be there, and the value that is no equipment."""
@@ -90,6 +90,7 @@ class Classifier:
                                      **_word_sets(alexa.get("bare_minutes"), ("hedges", "not_after", "not_before", "then_first"))}
         self.other_lengths = frozenset(alexa.get("length_of_other_things") or ())
         self.moments = frozenset(" ".join(tokens(m)) for m in alexa.get("moments") or ())
+        self.value_openers = sorted((tokens(o) for o in alexa.get("value_openers") or ()), key=len, reverse=True)
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
@@ -235,8 +236,9 @@ class Classifier:
             # An intent that takes slots, heard with none of them, must be sure of its carrier
             # words alone: "open spotify" is not a routine to start.
             confident = False
-        if kinds and all(k in self.gazetteer.table for k in kinds) and not any(v.id for v in slots.values()) \
-                and not self._named_after_carrier(top[0], words):
+        counted = any(self.slot_kinds[top[0]].get(name) == "AMAZON.NUMBER" for name in slots)
+        if kinds and all(k in self.gazetteer.table or k == "AMAZON.NUMBER" for k in kinds) and not counted \
+                and not any(v.id for v in slots.values()) and not self._named_after_carrier(top[0], words):
             # An intent made only of named values ("go to child's pose") with none of them heard,
             # and no name said where its samples say one, is a guess from its carrier words: "go
             # back to the one we just did" names no step, "go to the cobra" names one it lacks.
@@ -301,13 +303,14 @@ class Classifier:
                 slots[name] = SlotValue(value)
                 shown.append((name, None, " ".join(words[start:end])))
         if "AMAZON.NUMBER" in by_kind and by_kind["AMAZON.NUMBER"] not in slots:
-            # The only numbers the model takes count steps: "i want step seven", "number two please".
-            for at in range(1, len(words)):
-                number = parse_number(words[at : at + 1]) if words[at - 1] in ("step", "number") else None
-                if number is not None and number.is_integer():
-                    slots[by_kind["AMAZON.NUMBER"]] = SlotValue(str(int(number)))
-                    shown.append((by_kind["AMAZON.NUMBER"], None, words[at]))
-                    break
+            # The only numbers the model takes count steps: "i want step seven", "step twenty one".
+            counted = next(((at, size, n) for at in range(1, len(words)) if words[at - 1] in COUNTED_AFTER
+                            for size in (2, 1) if len(words[at : at + size]) == size
+                            and (n := parse_number(words[at : at + size])) is not None and n.is_integer()), None)
+            if counted is not None:
+                at, size, number = counted
+                slots[by_kind["AMAZON.NUMBER"]] = SlotValue(str(int(number)))
+                shown.append((by_kind["AMAZON.NUMBER"], None, " ".join(words[at : at + size])))
         return slots, tuple(shown)
 
     def _lengths(self, words: list[str]) -> list[tuple[int, int, str]]:
@@ -382,7 +385,7 @@ class Classifier:
         the slot with them though no value resolves ("jump to the cobra")."""
         carriers = self.value_carriers.get(intent, [])
         # The carrier may follow an opener the samples happen not to pair it with: "let's jump to the cobra".
-        rest = next((r for start in range(min(CARRIER_AFTER, len(words))) if (r := after_prefix(words[start:], carriers))), None)
+        rest = after_prefix(words, carriers) or after_prefix(after_prefix(words, self.value_openers) or [], carriers)
         while rest and rest[0] in self.articles:
             rest = rest[1:]
         if not rest or rest[0] in NOT_A_NAME:

@@ -32,6 +32,8 @@ GLUE = frozenset({"and", "of", "one", "routine", "session", "thing", "please"})
 """Words that may come between the words of a value named in part, and never count as its words."""
 FUNCTION_WORDS = frozenset({"for", "my", "me", "the", "a", "an", "with", "to", "at", "on", "in", "your", "using"})
 """Words that end a value named in part, and never count as its words."""
+NAMING = frozenset({"the", "my", "for", "your", "his", "her"})
+"""Words before a value that name it, whatever follows: "a stretch for the back from sitting"."""
 POINTING = frozenset({"the", "that", "this"})
 REFERENCE = frozenset({"one", "thing", "routine", "session", "release"})
 """One of POINTING just before the values and one of REFERENCE among them or just after point at one
@@ -102,7 +104,8 @@ class Gazetteer:
         for start in range(len(words)):
             if words[start] not in self.first_words and words[start].removesuffix("'s") not in self.first_words:
                 continue
-            if words[start] in self.not_first and any(tuple(words[start : start + len(p)]) == p for p in self.not_values):
+            if words[start] in self.not_first and not (start and words[start - 1] in NAMING) \
+                    and any(tuple(words[start : start + len(p)]) == p for p in self.not_values):
                 continue
             # A value's key is its words without articles, so only spans ending on one of the next
             # `longest` other words can match: longest first, as the selection below prefers.

@@ -636,6 +636,13 @@ def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, 
         "neither leg hurts, it's just my lower back",
         "my leg won't hold the position in the hamstring stretch",
         "can i go beyond ten head turns",
+        "the temp's up to thirty today, will the heat help my back",
+        "should i do one in the morning when my back is at its worst",
+        "i wake up at four in the morning for work, what stretch helps my back",
+        "my weight is going down on my diet, which stretches help my back",
+        "i love the buzz in my legs after a back stretch",
+        "my legs are heavy after running, the two of them",
+        "my toddler turned on the waterworks and my back aches from carrying her",
     ],
 )
 def test_the_everyday_words_of_warning_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:

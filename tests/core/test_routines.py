@@ -147,3 +147,14 @@ def test_summaries_leave_the_length_to_the_planner(library):
     # The skill says how long a routine takes from the plan; a number here would drift.
     for routine in library:
         assert "minute" not in routine.summary.lower(), routine.id
+
+
+@pytest.mark.parametrize(("said", "named", "number"), [
+    ("3", False, 3), ("step four", False, 4), ("number 2", False, 2), ("3rd", False, 3), ("twelve", False, 12),
+    ("2.5", False, None), ("child's pose", False, None), ("one knee to chest", False, None),
+    ("step three", True, 3), ("the one", True, None), ("one", True, None), ("third", True, None),
+])
+def test_a_step_number_is_a_whole_number_and_in_a_name_only_after_step(said, named, number):
+    from skill.core.routines import step_number
+
+    assert step_number(said, named=named) == number

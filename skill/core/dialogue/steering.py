@@ -38,18 +38,19 @@ class Steering(Conversation):
         self._routine_only()
         spoken, key = slots.get("step", NOT_SAID)
         said_number = slots.get("number", NOT_SAID)[0]
-        program = self.player.program(self.voice, self.state.routine or "", self.state.pace, self.state.budget,
-                                      self.state.verbosity)[0]
-        number = step_number(said_number or spoken or "")
+        # Numbered as the coach says them: "step three of eight" counts the steps this run includes.
+        program = self.player.state_program(self.state, self.voice)
+        number = step_number(said_number or "") or step_number(spoken or "", named=True)
         if number is not None:
-            # Numbered as the coach says them: "step three of eight" counts the steps this run includes.
             found = program.included[number - 1] if 0 < number <= len(program.included) else None
-            missing = self.voice.say("player.no_such_step_number", number=number, count=len(program.included))
         else:
             wanted = key or step_key(spoken or "")
             found = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
-            missing = self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " ")))
         if found is None:
+            if number is not None:
+                missing = self.voice.say("player.no_such_step_number", number=number, count=len(program.included))
+            else:
+                missing = self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " ")))
             reply = Reply().say(missing)
             if self._hold():
                 reply.say(self.voice.say("player.resume_hint"))
@@ -173,7 +174,13 @@ class Steering(Conversation):
         """How it felt: "too easy" lengthens the holds, "too much" shortens them, within the safe range.
 
         Remembered as a preference (the pace), never as health information."""
-        feeling = slots.get("feeling", NOT_SAID)[1] or "right"
+        spoken, feeling_id = slots.get("feeling", NOT_SAID)
+        if spoken and not feeling_id:
+            # Words that resolved to no feeling may tell a warning sign ("it felt tingly in both legs").
+            match = self.faq.match(spoken)
+            if match.urgent is not None:
+                return self._answer(match, spoken)
+        feeling = feeling_id or "right"
         if feeling == "right" and self.latest is not Awaiting.CHECK_IN:
             return self.on_yes(slots)  # "pretty good" answers whatever was asked, like a yes
         change = {"easy": "slower", "hard": "faster"}.get(feeling)

@@ -60,7 +60,7 @@ class Answers(PlayerCore):
         Cutting into narration answers and carries on from the very point of the cut-in, in
         the same response, so hands stay free. A paused routine stays paused; between steps
         the coach still waits for "next"."""
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         position, running = self.here(state, now)
         index = None if position is None else program.following(position.step)
         if position is None or index is None:
@@ -90,7 +90,7 @@ class Answers(PlayerCore):
         return voice.say("player.left_in_phase", left=voice.duration(max(dose.active() - position.elapsed, 0)))
 
     def _where(self, state: PlayerState, voice: Voice, position: Position, key: str) -> str:
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         step = program.routine.steps[position.step]
         number = program.included.index(position.step) + 1
         text = voice.say(key, number=number, count=len(program.included), name=step.name, short=step.short)
@@ -131,7 +131,7 @@ class Answers(PlayerCore):
         position = self.hold(state, voice, now)
         changed = self.prefer(state, change)
         if change == "detail" and position is not None:
-            step_id = self._state_program(state, voice).routine.steps[position.step].id
+            step_id = self.state_program(state, voice).routine.steps[position.step].id
             state.seen = [s for s in state.seen if s != step_id]
         reply = Reply().say(voice.say(f"player.{change}" if changed else f"player.{change}_limit"))
         if position is None:

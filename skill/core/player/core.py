@@ -80,7 +80,8 @@ class PlayerCore:
             program = fit(program, budget, measurer.measure)
         return program, measurer.measure(program)
 
-    def _state_program(self, state: PlayerState, voice: Voice) -> Program:
+    def state_program(self, state: PlayerState, voice: Voice) -> Program:
+        """The program of the routine under way, planned as it is narrated to this listener."""
         if state.routine is None:
             raise ValueError("no routine is in progress")
         return self.program(voice, state.routine, state.pace, state.budget, state.verbosity, self.options(state))[0]
@@ -186,7 +187,7 @@ class PlayerCore:
         seconds = self.settings.start_delay
         if reply.asks is Awaiting.SAFETY:
             seconds += self.spoken(reply) + ANSWER_SECONDS + self.settings.start_delay
-            reply = self.narrate(state, voice, Position(self._state_program(state, voice).included[0]), 0.0)
+            reply = self.narrate(state, voice, Position(self.state_program(state, voice).included[0]), 0.0)
         for part in reply.parts:
             if isinstance(part, Timeline):
                 cue = next((s for s in part.segments if s.cue in MOVEMENT_CUES and s.kind is SegmentKind.SPEECH), None)
@@ -220,7 +221,7 @@ class PlayerCore:
         A routine with a `closing` line ends on it and closes the session instead of offering another.
         """
         reply = reply or Reply()
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         index = None if position is None else program.following(position.step)
         if index is None:
             return self.finished(state, voice, reply)
@@ -262,7 +263,7 @@ class PlayerCore:
 
     def begin(self, state: PlayerState, voice: Voice, now: float, reply: Reply | None = None) -> Reply:
         """Narrate the first step of the chosen routine (after its safety notes)."""
-        first = self._state_program(state, voice).included[0]
+        first = self.state_program(state, voice).included[0]
         return self.narrate(state, voice, Position(first), now, reply)
 
     def finished(self, state: PlayerState, voice: Voice, reply: Reply | None = None) -> Reply:

@@ -26,7 +26,7 @@ class Moves(PlayerCore):
 
     def _other_side(self, state: PlayerState, voice: Voice, position: Position) -> Position | None:
         """The start of the second side when the listener is on the first side of a move."""
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         if position.step >= len(program.routine.steps) or not program.routine.steps[position.step].per_side:
             return None
         dose = program.doses[position.step]
@@ -38,7 +38,7 @@ class Moves(PlayerCore):
 
     def current(self, state: PlayerState, voice: Voice, now: float) -> int:
         """The step being heard, or (when the narration ended) the last step heard."""
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         position, interrupted = self.here(state, now)
         if (interrupted or state.paused) and position is not None:
             index = program.following(position.step)
@@ -52,7 +52,7 @@ class Moves(PlayerCore):
 
     def previous(self, state: PlayerState, voice: Voice, now: float) -> Reply:
         """Go back to the step before the current one."""
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         earlier = program.preceding(self.current(state, voice, now))
         reply = Reply()
         if earlier is None:
@@ -62,7 +62,7 @@ class Moves(PlayerCore):
 
     def repeat(self, state: PlayerState, voice: Voice, now: float) -> Reply:
         """Say the current step again from its start, with the full instruction."""
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         index = self.current(state, voice, now)
         step_id = program.routine.steps[index].id
         state.seen = [s for s in state.seen if s != step_id]
@@ -70,7 +70,7 @@ class Moves(PlayerCore):
 
     def start_over(self, state: PlayerState, voice: Voice, now: float) -> Reply:
         """Back to the first step."""
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         reply = Reply().say(voice.say("player.start_over"))
         return self.narrate(state, voice, Position(program.included[0]), now, reply)
 
@@ -81,7 +81,7 @@ class Moves(PlayerCore):
         position, _ = self.here(state, now)
         if position is None:
             return None
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         index = program.following(position.step)
         if index is None:
             return None
@@ -108,7 +108,7 @@ class Moves(PlayerCore):
         if routine is None:  # saved_resume offers only routines that exist
             raise KeyError(f"unknown routine {routine_id!r}")
         state.routine, state.budget, state.seen, state.last = routine.id, None, [], None
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         index = program.following(position.step)
         if index is None:
             return self.finished(state, voice)
@@ -136,7 +136,7 @@ class Moves(PlayerCore):
         position = self.hold(state, voice, now)
         if position is None:
             return None
-        program = self._state_program(state, voice)
+        program = self.state_program(state, voice)
         step = program.routine.steps[position.step]
         number = program.included.index(position.step) + 1
         return voice.say("player.stopped_at", number=number, name=step.name, title=program.routine.title)

@@ -13,6 +13,7 @@ from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
 from skill.core.routines.model import Routine
 from skill.core.routines.terms import Area, Cue, Equipment, Kind, Level, Move
 from skill.core.schema import describe_error, stripped
+from skill.core.words import words
 
 
 class RoutineError(ValueError):
@@ -55,17 +56,21 @@ _COUNTED.update({"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "
                  "eighth": 8, "ninth": 9, "tenth": 10})
 
 
-def step_number(said: str) -> int | None:
-    """The step a number names, as Alexa sends AMAZON.NUMBER ("3") or as words ("step three",
-    "number 3"); None when the words name no number."""
-    words = re.sub(r"[^a-z0-9 ]+", "", said.lower()).split()
-    while words[:1] in (["step"], ["number"], ["the"]):
-        words = words[1:]
-    if words[-1:] in (["step"], ["one"]) and len(words) == 2:
-        words = words[:1]  # "the third step", "the second one"
-    if len(words) != 1:
+def step_number(said: str, named: bool = False) -> int | None:
+    """The whole number a step is called by: as Alexa sends AMAZON.NUMBER ("3"), or in a step's name
+    (`named`) only after "step" or "number" ("step three", "number 2"); None otherwise."""
+    said_words = words(said)
+    if said_words[:1] == ["the"]:
+        said_words = said_words[1:]
+    if named:
+        if said_words[:1] not in (["step"], ["number"]):
+            return None
+        said_words = said_words[1:]
+    while said_words[:1] in (["step"], ["number"]):
+        said_words = said_words[1:]
+    if len(said_words) != 1:
         return None
-    word = words[0]
+    word = re.sub(r"(?<=\d)(st|nd|rd|th)$", "", said_words[0])
     return int(word) if word.isdigit() else _COUNTED.get(word)
 
 
