@@ -33,7 +33,7 @@ requests and the settings intents, warning signs and refusals told plainly again
 that sound like them, and a week of everyday use by 30 people); test20 with dev19 (50 first-time
 users' turns, less common wordings and a recogniser's quirks); test21 with dev20 (a tester's
 cross-section of ordinary and regional speech); test22 with dev21 (questions of every shape, warning
-signs in everyday words, refusals) test23 with dev22 (whole sessions of twelve very different
+signs in everyday words, refusals), test23 with dev22 (whole sessions of twelve very different
 people) and test24 with dev23 (commands from many personas), all without the rows an earlier set
 already has."""
 FLOORS = {
@@ -64,8 +64,11 @@ FLOORS = {
     "test19": {"commands": 0.94, "questions": 0.92, "red flags": 0.95, "out of scope": 0.87},
     "test20": {"commands": 0.92, "questions": 0.96, "red flags": 0.99, "out of scope": 0.90},
     "test21": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.99},
-    "test22": {"commands": 0.94, "questions": 0.93, "red flags": 0.91, "out of scope": 0.79},
-    "test23": {"commands": 0.85, "questions": 0.97, "red flags": 0.99, "out of scope": 0.99},
+    # Set when these halves were learned; the review that followed dropped red-flag words that alarmed
+    # on everyday sentences and a carrier scan that let a warning sign pass as a feeling, which cost
+    # test22 and test23 one question each and test23 one command. These floors allow those rows, no more.
+    "test22": {"commands": 0.94, "questions": 0.92, "red flags": 0.91, "out of scope": 0.79},
+    "test23": {"commands": 0.84, "questions": 0.95, "red flags": 0.99, "out of scope": 0.99},
     "test24": {"commands": 0.84, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
