@@ -372,3 +372,11 @@ def test_an_unresolved_routine_name_that_the_coach_declines_gets_that_answer():
     assert "physiotherapist" in text(reply)
     reply = coach(Event.START, routine=("wibble wobble", None))
     assert "wibble wobble" in text(reply) and "physiotherapist" not in text(reply)
+
+
+def test_a_step_number_goes_to_that_step_and_an_unread_one_asks_which():
+    coach, _ = _started()
+    coach(Event.GO_TO, number=("2", None))
+    assert "step 2 of" in text(coach(Event.PAUSE, wait=3.0))
+    assert "only has" in text(coach(Event.GO_TO, number=("40", None)))
+    assert "which step" in text(coach(Event.GO_TO, number=("?", None))).lower()

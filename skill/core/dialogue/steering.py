@@ -49,6 +49,8 @@ class Steering(Conversation):
         if found is None:
             if number is not None:
                 missing = self.voice.say("player.no_such_step_number", number=number, count=len(program.included))
+            elif not spoken:  # a number Alexa could not read ("?"), or nothing at all
+                missing = self.voice.say("player.which_step")
             else:
                 missing = self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " ")))
             reply = Reply().say(missing)
