@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from skill.core import numbers as spoken_numbers_module
 from skill.core import words as tokenizer_module
 from skill.simulator import classifier as classifier_module
 from skill.simulator import learning as learning_module
@@ -61,7 +62,7 @@ def _code_digest() -> str:
 
     parts = [CACHE_VERSION]
     for module in (__file__, classifier_module.__file__, learning_module.__file__, slot_spans_module.__file__,
-                   numbers_module.__file__, words_module.__file__, tokenizer_module.__file__):
+                   numbers_module.__file__, spoken_numbers_module.__file__, words_module.__file__, tokenizer_module.__file__):
         parts.append(Path(module).read_text(encoding="utf-8"))
     for package in ("scikit-learn", "numpy", "scipy", "rapidfuzz"):
         try:

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from skill.core.datafiles import DATA_DIR, DataFileError, load_yaml
+from skill.core.numbers import ORDINALS, parse_number
 from skill.core.routines.model import Routine
 from skill.core.routines.terms import Area, Cue, Equipment, Kind, Level, Move
 from skill.core.schema import describe_error, stripped
@@ -50,12 +51,6 @@ def step_key(name: str) -> str:
     return "-".join(words[1:] if words[:1] in (["the"], ["a"]) and len(words) > 1 else words)
 
 
-_COUNTED = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
-_COUNTED.update({"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-                 "eighth": 8, "ninth": 9, "tenth": 10})
-
-
 def step_number(said: str, named: bool = False) -> int | None:
     """The whole number a step is called by: as Alexa sends AMAZON.NUMBER ("3"), or in a step's name
     (`named`) only after "step" or "number" ("step three", "number 2"); None otherwise."""
@@ -68,10 +63,11 @@ def step_number(said: str, named: bool = False) -> int | None:
         said_words = said_words[1:]
     while said_words[:1] in (["step"], ["number"]):
         said_words = said_words[1:]
-    if len(said_words) != 1:
-        return None
-    word = re.sub(r"(?<=\d)(st|nd|rd|th)$", "", said_words[0])
-    return int(word) if word.isdigit() else _COUNTED.get(word)
+    if len(said_words) == 1 and said_words[0] in ORDINALS:
+        return ORDINALS[said_words[0]]
+    said_words = [re.sub(r"(?<=\d)(st|nd|rd|th)$", "", w) for w in said_words]  # "3rd"
+    number = parse_number(said_words)
+    return int(number) if number is not None and number.is_integer() else None
 
 
 def load_routine(path: Path) -> Routine:
