@@ -73,6 +73,8 @@ class Gazetteer:
     """Per type, each value's own name (no synonyms), by its words: what can be named in part."""
     words_of: dict[str, set[str]] = field(default_factory=dict)
     """Per type, every word of its values and synonyms."""
+    prefixes: set[tuple[str, ...]] = field(default_factory=set)
+    """Every key's leading words, of every length: a span whose words lead no key is not extended."""
 
     @classmethod
     def of(cls, types: list[dict[str, Any]], articles: frozenset[str], not_values: tuple[str, ...] = ()) -> Gazetteer:
@@ -96,6 +98,7 @@ class Gazetteer:
             gazetteer.words_of[slot_type["name"]] = {w for key in entries for w in key}
             for key, (value_id, name) in entries.items():
                 gazetteer.keys.setdefault(key, []).append((slot_type["name"], value_id, name))
+                gazetteer.prefixes.update(key[:size] for size in range(1, len(key) + 1))
         return gazetteer
 
     def spans(self, words: list[str], kinds: set[str] | None = None, fuzzy: bool = True) -> list[Span]:
@@ -107,17 +110,22 @@ class Gazetteer:
             if words[start] in self.not_first and not (start and words[start - 1] in NAMING) \
                     and any(tuple(words[start : start + len(p)]) == p for p in self.not_values):
                 continue
-            # A value's key is its words without articles, so only spans ending on one of the next
-            # `longest` other words can match: longest first, as the selection below prefers.
-            kept = [at for at in range(start, min(len(words), start + MAX_SPAN)) if words[at] not in self.articles]
-            for size in range(min(len(kept), self.longest), 0, -1):
-                key = tuple(words[at] for at in kept[:size])
-                end = kept[size - 1] + 1
+            # A value's key is its words without articles: grow the span word by word while its
+            # words lead some key, then give the longest first, as the selection below prefers.
+            here: list[list[Span]] = []
+            key: tuple[str, ...] = ()
+            for at in range(start, min(len(words), start + MAX_SPAN)):
+                if words[at] in self.articles:
+                    continue
+                key = (*key, words[at])
+                matched = key
                 if key[-1].endswith("'s") and key not in self.keys:
-                    key = (*key[:-1], key[-1][:-2])  # "neck's gone stiff": the value is "neck"
-                for kind, value_id, name in self.keys.get(key, ()):
-                    if kinds is None or kind in kinds:
-                        found.append(Span(start, end, kind, value_id, name, True, len(key)))
+                    matched = (*key[:-1], key[-1][:-2])  # "neck's gone stiff": the value is "neck"
+                here.append([Span(start, at + 1, kind, value_id, name, True, len(matched))
+                             for kind, value_id, name in self.keys.get(matched, ()) if kinds is None or kind in kinds])
+                if key not in self.prefixes:
+                    break
+            found += [span for size in reversed(here) for span in size]
         if fuzzy:
             found += self._near(words, kinds) + self._partial(words, kinds)
         chosen: list[Span] = []
