@@ -25,6 +25,8 @@ from skill.simulator.words import FALLBACK, after_prefix
 DURATION_EXAMPLES = ("five minutes", "ten minutes", "half an hour", "twenty minutes", "a minute", "fifteen minutes", "two minutes")
 UNRESOLVED_WORDS = 5
 """Most words taken as a value the model does not know ("start a routine for my numb legs")."""
+OPENER_WORDS = 3
+"""Words that may open a request before the words a sample frames a value with ("i want | a ... routine")."""
 NOT_A_NAME = frozenset("one ones last previous next beginning start end it that this me step bit part".split())
 """First words after a carrier that point at a place rather than name it ("go back to the one we just did")."""
 NOT_SAID_OF_A_VALUE = frozenset("me dear please now today tonight then mate love thanks pal darling for".split())
@@ -88,12 +90,15 @@ class Classifier:
                                        **_word_sets(alexa.get("denial"), ("deniers", "answers", "gap", "absence"))}
         self.bare: dict[str, Any] = {"most": float((alexa.get("bare_minutes") or {}).get("most", 0)),
                                      **_word_sets(alexa.get("bare_minutes"), ("hedges", "not_after", "not_before", "then_first"))}
+        self.revised = _word_sets(alexa.get("revised_length"), ("between", "turning"))
         self.other_lengths = frozenset(alexa.get("length_of_other_things") or ())
         self.moments = frozenset(" ".join(tokens(m)) for m in alexa.get("moments") or ())
         self.value_openers = sorted((tokens(o) for o in alexa.get("value_openers") or ()), key=len, reverse=True)
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
+        self._known: dict[str, set[str]] = {}
+        """Per intent, the words of its own samples (filled on first use)."""
         self.fillers = frozenset(alexa["fillers"])
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles, tuple(alexa.get("not_values") or ()))
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
@@ -108,6 +113,9 @@ class Classifier:
         self.carriers: dict[str, list[list[str]]] = {}
         self.value_carriers: dict[str, list[list[str]]] = {}
         """For intents made only of named values ("go to {step}") and numbers, the words before a named value."""
+        frames: dict[str, set[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        self.value_frames: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        """The words around a sample's one custom value, before and after ("i want a", "routine"), most words first."""
         for intent in language["intents"]:
             name = intent["name"]
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -126,9 +134,14 @@ class Classifier:
                         and all(k in self.gazetteer.table or k == "AMAZON.NUMBER" for k in self.slot_kinds[name].values()) \
                         and tokens(sample.split("{")[0]):
                     self.value_carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
+                if len(slot_names) == 1 and self.slot_kinds[name].get(slot_names[0]) in self.gazetteer.table:
+                    before, _, after = _SLOT.sub("\x00", sample).partition("\x00")
+                    if tokens(before) and tokens(after):
+                        frames.setdefault(name, set()).add((tuple(tokens(before)), tuple(tokens(after))))
         for found in (self.carriers, self.value_carriers):
             for name, carriers in found.items():
                 found[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
+        self.value_frames = {name: sorted(found, key=lambda f: (-len(f[0]) - len(f[1]), f)) for name, found in frames.items()}
         self._fit(free_text or {}, learn)
 
     # ----- training ------------------------------------------------------------------
@@ -286,7 +299,7 @@ class Classifier:
                     slots[name] = SlotValue(said, span.id, span.kind)
                     shown.append((name, span, said))
         if custom and not any(n in slots for n in by_kind.values()):
-            said = self._named_after_carrier(intent, words) or self._unresolved(words)
+            said = self._named_after_carrier(intent, words) or self._unresolved(words) or self._framed(intent, words)
             if said:
                 # Alexa fills a slot it cannot resolve with the words said; the skill then checks them.
                 kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
@@ -299,7 +312,8 @@ class Classifier:
             offset = len(words) - len(corrected)
             timed = [(offset + start, offset + end, value) for start, end, value in self._lengths(corrected)]
             later = [(offset + start, offset + end, value) for start, end, value in self._bare_minutes(corrected, 0)] if offset else []
-            for start, end, value in (timed or later or self._lengths(words) or self._bare_minutes(words, offset))[:1]:
+            for start, end, value in (self._revised_length(words) or timed or later or self._lengths(words)
+                                      or self._bare_minutes(words, offset))[:1]:
                 slots[name] = SlotValue(value)
                 shown.append((name, None, " ".join(words[start:end])))
         if "AMAZON.NUMBER" in by_kind and by_kind["AMAZON.NUMBER"] not in slots:
@@ -318,6 +332,26 @@ class Classifier:
         return [(start, end, value) for start, end, value in duration_spans(words)
                 if (end == len(words) or words[end] not in self.other_lengths)
                 and " ".join(words[start:end]) not in self.moments]
+
+    def _revised_length(self, words: list[str]) -> list[tuple[int, int, str]]:
+        """A bare number that turns the last length said into another (alexa.yaml's revised_length):
+        "fifteen minutes, no, twenty" is twenty minutes."""
+        lengths = self._lengths(words)
+        if not lengths:
+            return []
+        _, at, said = lengths[-1]
+        unit = said[-1] if re.fullmatch(r"PT\d+[HMS]", said) else "M"
+        turned = False
+        while at < len(words) and (words[at] in self.revised["between"] or words[at] in self.fillers):
+            turned = turned or words[at] in self.revised["turning"]
+            at += 1
+        for size in (2, 1):
+            number = parse_number(words[at : at + size]) if turned and len(words[at : at + size]) == size else None
+            then = words[at + size] if at + size < len(words) else None
+            if number is not None and number.is_integer() and 0 < number <= self.bare["most"] \
+                    and then not in self.bare["not_before"]:
+                return [(at, at + size, f"PT{int(number)}{unit}")]
+        return []
 
     def _denied(self, words: list[str], span: Span, spans: list[Span]) -> bool:
         """Whether a piece of equipment is said not to be there (alexa.yaml's denial): "nothing with
@@ -391,6 +425,24 @@ class Classifier:
         if not rest or rest[0] in NOT_A_NAME:
             return []
         return rest[:UNRESOLVED_WORDS]
+
+    def _framed(self, intent: str, words: list[str]) -> list[str]:
+        """Words the model does not know, where a sample frames a value on both sides: "i want a foot
+        massage routine" fills the area with "foot massage", as Alexa fills a slot by its place."""
+        said = [w for w in words if w not in self.fillers]
+        if intent not in self._known:
+            self._known[intent] = {w for s in self.samples.get(intent, []) for w in tokens(_SLOT.sub(" ", s))}
+        known = self._known[intent]
+        for before, after in self.value_frames.get(intent, ()):
+            if tuple(said[len(said) - len(after) :]) != after:
+                continue
+            # An opener may come first, as a request opens ("i want", "could you"), up to OPENER_WORDS.
+            for start in range(OPENER_WORDS + 1):
+                middle = said[start + len(before) : len(said) - len(after)]
+                if tuple(said[start : start + len(before)]) == before and 0 < len(middle) <= UNRESOLVED_WORDS \
+                        and any(w not in known for w in middle) and not duration_spans(middle):
+                    return middle
+        return []
 
     def _after_correction(self, words: list[str]) -> list[str]:
         """The words after the last self-correction ("the tennis ball, no wait, the roller")."""

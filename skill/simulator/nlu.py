@@ -15,6 +15,7 @@ from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, load_yaml
 from skill.core.words import words as tokens
 from skill.dependencies import MissingDependency
+from skill.simulator.classifier import SUBSUMING
 from skill.simulator.envelopes import SlotValue
 from skill.simulator.exact_samples import Candidate, ExactSamples
 from skill.simulator.statistical import Classifier, Guess, Inputs, cached
@@ -30,7 +31,9 @@ EXACT_EDGE = 0.35
 VALUED_EDGE, VALUED_LEAST = 0.2, 0.8
 """The same for free text after a one-word carrier ("my {statement}") against an intent that heard
 a known value and is this sure: "my neck is killing me from the laptop, can we sort it out" asks
-for a routine, "my arm tingles during the neck stretches" tells a symptom."""
+for a routine, "my arm tingles during the neck stretches" tells a symptom. A routine named outright
+needs no such sureness and reaches carriers of two words too: "can i do the chest and shoulder
+opener quickly between meetings" asks for it."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
 FRAMED_WORDS = {"QuestionIntent": 3, "StatementIntent": 2}
@@ -192,7 +195,8 @@ class Understander:
         """
         if not guess.confident:
             return None
-        valued = guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values())
+        named = any(v.id is not None and v.slot_type == SUBSUMING for v in guess.slots.values())
+        valued = named or (guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values()))
         for candidate in ranked:
             if candidate.intent == guess.intent:
                 return None
@@ -200,7 +204,7 @@ class Understander:
             # statistical tier's own fallback test: "got rear ended last week, which neck stretches
             # should i be doing" fits "got {statement}" and is a question or a statement.
             group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
-            edge = VALUED_EDGE if candidate.intent in FREE_TEXT and candidate.literal <= 1 and valued else EXACT_EDGE
+            edge = VALUED_EDGE if candidate.intent in FREE_TEXT and candidate.literal <= 1 + named and valued else EXACT_EDGE
             if sum(guess.probabilities.get(i, 0.0) for i in group) + edge >= guess.probability:
                 return candidate
             if candidate.literal >= FRAMED_WORDS.get(candidate.intent, math.inf) and guess.probability < FRAMED_DOUBT:

@@ -400,6 +400,25 @@ def test_a_faq_file_needs_two_suggested_questions(tmp_path: Path) -> None:
     assert [e.id for e in load_entries(path)] == ["toes", "feet"]
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("can you do a jaw massage for tmj", "other-body-parts"),
+    ("how should i massage my feet after a long shift", "other-body-parts"),
+    ("a foot massage routine please", "other-body-parts"),
+    ("my forearms ache from typing", "other-body-parts"),
+    # Steps name the jaw, the forearms and the feet: only a massage or a complaint is about them.
+    ("rest your forearm on the wall, is that right", None),
+    ("stand with your feet apart and stretch, like this?", None),
+    ("i stand on my feet all day, what massage helps my back", "standing-desk"),
+])
+def test_other_body_parts_that_steps_name_are_declined_only_as_what_is_massaged(
+        matcher: Matcher, question: str, expected: str | None) -> None:
+    match = matcher.match(question)
+    assert (match.entry.id if match.entry is not None and match.entry.declines else None) == (
+        expected if expected == "other-body-parts" else None), match.why
+    if expected not in (None, "other-body-parts"):
+        assert match.entry is not None and match.entry.id == expected, match.why
+
+
 def test_a_caution_pattern_answers_whatever_else_the_question_resembles(matcher: Matcher) -> None:
     assert matcher.match("my wife is pregnant, can she use the tennis ball on her back").entry.id == "pregnancy"
     assert matcher.match("how do I use a tennis ball on a knot").entry.id == "tennis-ball-knot"

@@ -201,6 +201,29 @@ def test_a_number_said_without_a_unit_where_a_length_goes_is_minutes(classifier,
 
 
 @pytest.mark.parametrize(
+    ("said", "duration"),
+    [
+        ("a full body one fifteen minutes um no twenty he's with his dad", "PT20M"),
+        ("do a ten minute one no make it five she's already stirring", "PT5M"),
+        ("hold it thirty seconds no sorry forty", "PT40S"),
+        ("ten minutes no equipment please", "PT10M"),
+        ("ten minutes no wait twenty minutes", "PT20M"),
+        ("ten minutes and then two more neck turns", "PT10M"),
+    ],
+)
+def test_a_bare_number_after_a_turning_word_revises_the_length(classifier, said, duration):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert slots["duration"].value == duration, slots
+
+
+@pytest.mark.parametrize(("said", "value"), [("i want a foot massage routine", "foot massage"),
+                                             ("i want a gentle routine", None), ("i want a neck routine", "neck")])
+def test_words_a_sample_frames_fill_its_value_only_when_the_model_does_not_know_them(classifier, said, value):
+    slots, _ = classifier.slots("StartRoutineIntent", said.split())
+    assert (slots["area"].value if "area" in slots else None) == value, slots
+
+
+@pytest.mark.parametrize(
     ("said", "equipment"),
     [
         ("i can't get down on the floor any more can we do something in a chair", "chair"),

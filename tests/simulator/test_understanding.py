@@ -1,8 +1,8 @@
 """Understanding end to end on blind annotation sets: the nlu-eval command and the floors CI holds.
 
 The sets in tests/data/eval/ were written by people who never saw the interaction model, the
-templates or the FAQ phrasings. dev/ to dev23/ may be read while building the model, and the coach
-learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test24/ are only ever scored, and
+templates or the FAQ phrasings. dev/ to dev24/ may be read while building the model, and the coach
+learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test25/ are only ever scored, and
 a failing check here reports figures, never the utterances.
 """
 
@@ -17,7 +17,7 @@ from skill.dependencies import MissingDependency
 from skill.simulator.evaluation import EvaluationError, evaluate, read
 from skill.simulator.nlu import Understander, understander
 
-TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24"))
+TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24", "test25"))
 """test/ is the scored half of the first blind sets; test2/ and test3/ later blind sets from other
 writers, working from the brief alone, scored only and never read (test3 to test5 without the rows a
 development set already has; test4 and test5 also without their KeepGoingIntent and ShorterIntent
@@ -34,8 +34,9 @@ that sound like them, and a week of everyday use by 30 people); test20 with dev1
 users' turns, less common wordings and a recogniser's quirks); test21 with dev20 (a tester's
 cross-section of ordinary and regional speech); test22 with dev21 (questions of every shape, warning
 signs in everyday words, refusals), test23 with dev22 (whole sessions of twelve very different
-people) and test24 with dev23 (commands from many personas), all without the rows an earlier set
-already has."""
+people), test24 with dev23 (commands from many personas) and test25 with dev24 (whole sessions of
+14 personas; questions over every entry, warning signs inside requests, refusals), all without the
+rows an earlier set already has."""
 FLOORS = {
     # 25 out-of-scope rows: one row is 4 points. Learning dev6 cost this set one of them (23 -> 22)
     # while it gained rows on five other halves; the floor allows that one row, no more.
@@ -69,7 +70,12 @@ FLOORS = {
     # test22 and test23 one question each and test23 one command. These floors allow those rows, no more.
     "test22": {"commands": 0.94, "questions": 0.92, "red flags": 0.91, "out of scope": 0.79},
     "test23": {"commands": 0.84, "questions": 0.95, "red flags": 0.99, "out of scope": 0.99},
-    "test24": {"commands": 0.84, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
+    # Learning dev24 with the FAQ's other-body-parts patterns cost test24 one command, and filling an
+    # area with the words a sample frames ("i want a foot massage routine") one more, while all test
+    # halves together gained three commands, three refusals and a red flag (leave-one-out over the
+    # development halves: 12 commands, 5 refusals). This floor allows those two rows, no more.
+    "test24": {"commands": 0.82, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
+    "test25": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.84},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""
