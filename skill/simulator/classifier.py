@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from skill.core.words import words as tokens
 from skill.simulator.envelopes import SlotValue
 from skill.simulator.learning import Features, _one_vs_rest
-from skill.simulator.numbers import parse_number
+from skill.simulator.numbers import UNIT_SECONDS, parse_number
 from skill.simulator.slot_spans import Gazetteer, Span, duration_spans
 from skill.simulator.words import FALLBACK, after_prefix
 
@@ -389,7 +389,8 @@ class Classifier:
                 while back >= 0 and words[back] in rules["hedges"]:
                     back -= 1
                 then = words[at + size] if at + size < len(words) else None
-                if (back >= 0 and words[back] in rules["not_after"]) or then in rules["not_before"]:
+                # A number before its unit is no bare number: "gaming for six hours straight".
+                if (back >= 0 and words[back] in rules["not_after"]) or then in rules["not_before"] or then in UNIT_SECONDS:
                     continue
                 placed = (back >= 0 and words[back] == "for") or then is None \
                     or (at == corrected_at and then in rules["then_first"])

@@ -220,6 +220,8 @@ def _near_word(said: str, value: str) -> bool:
 
 def duration_spans(words: list[str]) -> list[tuple[int, int, str]]:
     """Spans that parse as a duration, longest first (a duration ends with a unit: "ten minutes")."""
+    # A unit may carry a contraction: "twenty minutes'd be sweet", "five minutes'll do".
+    words = [w.removesuffix("'d").removesuffix("'ll") for w in words]
     ends = [i + 1 for i, w in enumerate(words) if w in UNIT_SECONDS or w == "half"]  # "a minute and a half"
     if not ends:
         return []

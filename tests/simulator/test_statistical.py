@@ -153,6 +153,7 @@ def test_an_area_and_equipment_described_stay_an_area_and_equipment(classifier, 
 
 def test_a_phrase_that_only_opens_like_a_value_names_none(classifier):
     assert "EQUIPMENT" not in _found(classifier, "something for my hips nothing fancy")
+    assert "EQUIPMENT" not in _found(classifier, "a five minute stretch for my neck nothing more")
     assert _found(classifier, "a routine with nothing").get("EQUIPMENT") == "none"
 
 
@@ -193,6 +194,8 @@ def test_pointing_at_a_place_names_no_step():
         ("neck since about eight", None),
         ("neck for twenty one", "PT21M"),
         ("do the roller one", None),
+        ("the desk break i've been gaming for like six hours straight", None),
+        ("a hips stretch twenty minutes'd be sweet", "PT20M"),
     ],
 )
 def test_a_number_said_without_a_unit_where_a_length_goes_is_minutes(classifier, said, duration):
