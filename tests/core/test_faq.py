@@ -31,6 +31,8 @@ HOLDOUT = yaml.safe_load((Path(__file__).parents[1] / "data" / "faq_holdout.yaml
 # Ordinary questions that share a word with a red flag ('fall', 'arm', 'night', 'chest', 'legs',
 # 'weight', 'temperature', 'pee'): none of them may raise the alarm.
 NEAR_MISSES = [
+    "my neck is sore, is it worse to do the stretches lying down",
+    "is stretching worse lying down or sitting",
     "how do I fall asleep with back pain",
     "what is the best arm stretch",
     "is it normal to feel sore at night after rolling",
@@ -611,6 +613,7 @@ def test_a_data_folder_without_heard_questions_still_answers(tmp_path: Path, ent
         ("i'm sweating and freezing at the same time and my back won't stop hurting", "red-flag-fever-back-pain"),
         ("the weight's coming off me and my back is always aching", "red-flag-weight-loss"),
         ("my back gets worse after dark", "red-flag-night-pain"),
+        ("my lower back pain is worse when i lie down", "red-flag-night-pain"),
         ("worst head pain i've ever felt", "red-flag-worst-headache"),
         ("i had treatment for a growth before and this back ache is new", "red-flag-cancer-history"),
         ("her legs won't hold her and her back's sore", "red-flag-both-legs"),
