@@ -28,10 +28,6 @@ def _spell(text: str, locale: str) -> str:
     return re.sub(r"[a-z]+", lambda m: COMMONWEALTH.get(m.group(0), m.group(0)), text)
 
 
-NAME_ENDINGS = ("one", "thing", "routine", "session")
-"""Words a routine's name may end in that only point at it ("the wake up one")."""
-
-
 def spelling(locale: str) -> dict[str, str]:
     """Word -> the locale's spelling of it, for text typed with another locale's spelling."""
     if locale == "en-US":
@@ -44,22 +40,12 @@ def _spoken(text: str) -> str:
     return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
 
 
-def _routine_type(library: Library, kinds: set[str]) -> dict[str, Any]:
-    """Every routine by its title and synonyms. A synonym that ends in one of NAME_ENDINGS ("morning
-    one") is also known by the others ("morning thing", "morning session") unless another routine is,
-    or its words say what kind of routine it is (`kinds`, the words of areas and equipment): "a lower
-    back routine" asks for an area, whatever "the lower back one" names."""
-    said = {routine.id: {_spoken(s) for s in (routine.title, *routine.synonyms)} for routine in library}
-    taken = {name for names in said.values() for name in names}
+def _routine_type(library: Library) -> dict[str, Any]:
     values = []
     for routine in library:
         name = _spoken(routine.title)
-        names = set(said[routine.id])
-        for synonym in said[routine.id]:
-            words = synonym.split()
-            if len(words) > 1 and words[-1] in NAME_ENDINGS and not kinds & set(words):
-                names |= {" ".join([*words[:-1], ending]) for ending in NAME_ENDINGS} - taken
-        values.append({"id": routine.id, "name": {"value": name, "synonyms": sorted(names - {name})}})
+        synonyms = sorted({_spoken(s) for s in routine.synonyms} - {name})
+        values.append({"id": routine.id, "name": {"value": name, "synonyms": synonyms}})
     return {"name": "ROUTINE", "values": values}
 
 
@@ -118,9 +104,7 @@ def build(locale: str, source: dict[str, Any] | None = None, library: Library | 
         if slots:
             intent["slots"] = [{"name": slot, "type": kind} for slot, kind in slots.items()]
         intents.append(intent)
-    kinds = {w for kind in ("BODY_AREA", "EQUIPMENT") for e in source["slot_types"][kind]
-             for said in (e["value"], *e.get("synonyms", [])) for w in _spoken(said).split()}
-    types = [_routine_type(library, kinds), _step_type(library)]
+    types = [_routine_type(library), _step_type(library)]
     for type_name, entries in source["slot_types"].items():
         values = [
             {

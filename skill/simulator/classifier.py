@@ -97,8 +97,6 @@ class Classifier:
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
         self._slotless: dict[str, list[str]] = {}
-        self._known: dict[str, set[str]] = {}
-        """Per intent, the words of its own samples (filled on first use)."""
         self.fillers = frozenset(alexa["fillers"])
         self.gazetteer = Gazetteer.of(language.get("types", []), self.articles, tuple(alexa.get("not_values") or ()))
         self.sensitivity = ((language.get("modelConfiguration") or {}).get("fallbackIntentSensitivity") or {}).get("level", "MEDIUM")
@@ -113,9 +111,12 @@ class Classifier:
         self.carriers: dict[str, list[list[str]]] = {}
         self.value_carriers: dict[str, list[list[str]]] = {}
         """For intents made only of named values ("go to {step}") and numbers, the words before a named value."""
-        frames: dict[str, set[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
-        self.value_frames: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
-        """The words around a sample's one custom value, before and after ("i want a", "routine"), most words first."""
+        frames: dict[str, set[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
+        self.value_frames: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
+        """The words around a model sample's one custom value, before and after ("a", "routine"), and its
+        slot, most words first."""
+        self._known: dict[str, set[str]] = {}
+        """Per intent, the words of its own samples."""
         for intent in language["intents"]:
             name = intent["name"]
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -134,13 +135,17 @@ class Classifier:
                         and all(k in self.gazetteer.table or k == "AMAZON.NUMBER" for k in self.slot_kinds[name].values()) \
                         and tokens(sample.split("{")[0]):
                     self.value_carriers.setdefault(name, []).append(tokens(sample.split("{")[0]))
-                if len(slot_names) == 1 and self.slot_kinds[name].get(slot_names[0]) in self.gazetteer.table:
-                    before, _, after = _SLOT.sub("\x00", sample).partition("\x00")
-                    if tokens(before) and tokens(after):
-                        frames.setdefault(name, set()).add((tuple(tokens(before)), tuple(tokens(after))))
         for found in (self.carriers, self.value_carriers):
             for name, carriers in found.items():
                 found[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
+        for name, samples in self.samples.items():
+            for sample in samples:
+                slot_names = _SLOT.findall(sample)
+                if len(slot_names) == 1 and self.slot_kinds[name].get(slot_names[0]) in self.gazetteer.table:
+                    before, _, after = _SLOT.sub("\x00", sample).partition("\x00")
+                    if tokens(before) and tokens(after):
+                        frames.setdefault(name, set()).add((tuple(tokens(before)), tuple(tokens(after)), slot_names[0]))
+            self._known[name] = {w for sample in samples for w in tokens(_SLOT.sub(" ", sample))}
         self.value_frames = {name: sorted(found, key=lambda f: (-len(f[0]) - len(f[1]), f)) for name, found in frames.items()}
         self._fit(free_text or {}, learn)
 
@@ -299,12 +304,16 @@ class Classifier:
                     slots[name] = SlotValue(said, span.id, span.kind)
                     shown.append((name, span, said))
         if custom and not any(n in slots for n in by_kind.values()):
-            said = self._named_after_carrier(intent, words) or self._unresolved(words) or self._framed(intent, words)
+            said = self._named_after_carrier(intent, words) or self._unresolved(words)
+            kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
+            name = by_kind[kind]
+            if not said and (framed := self._framed(intent, words)) is not None:
+                name, said = framed
+                kind = kinds[name]
             if said:
                 # Alexa fills a slot it cannot resolve with the words said; the skill then checks them.
-                kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
-                slots[by_kind[kind]] = SlotValue(" ".join(said), None, kind)
-                shown.append((by_kind[kind], None, " ".join(said)))
+                slots[name] = SlotValue(" ".join(said), None, kind)
+                shown.append((name, None, " ".join(said)))
         if "AMAZON.DURATION" in by_kind and by_kind["AMAZON.DURATION"] not in slots:
             name = by_kind["AMAZON.DURATION"]
             # After a self-correction the later length counts: "ten minutes, actually make it five".
@@ -339,8 +348,10 @@ class Classifier:
         lengths = self._lengths(words)
         if not lengths:
             return []
-        _, at, said = lengths[-1]
-        unit = said[-1] if re.fullmatch(r"PT\d+[HMS]", said) else "M"
+        # The last length said, whole ("half an hour", not its "an hour"); a number said to revise
+        # seconds is seconds, any other is minutes ("an hour, no, forty five").
+        _, at, said = max(lengths, key=lambda length: (length[1], length[1] - length[0]))
+        unit = "S" if re.fullmatch(r"PT\d+S", said) else "M"
         turned = False
         while at < len(words) and (words[at] in self.revised["between"] or words[at] in self.fillers):
             turned = turned or words[at] in self.revised["turning"]
@@ -349,7 +360,7 @@ class Classifier:
             number = parse_number(words[at : at + size]) if turned and len(words[at : at + size]) == size else None
             then = words[at + size] if at + size < len(words) else None
             if number is not None and number.is_integer() and 0 < number <= self.bare["most"] \
-                    and then not in self.bare["not_before"]:
+                    and then not in self.bare["not_before"] and then not in UNIT_SECONDS:
                 return [(at, at + size, f"PT{int(number)}{unit}")]
         return []
 
@@ -427,23 +438,23 @@ class Classifier:
             return []
         return rest[:UNRESOLVED_WORDS]
 
-    def _framed(self, intent: str, words: list[str]) -> list[str]:
-        """Words the model does not know, where a sample frames a value on both sides: "i want a foot
-        massage routine" fills the area with "foot massage", as Alexa fills a slot by its place."""
-        said = [w for w in words if w not in self.fillers]
-        if intent not in self._known:
-            self._known[intent] = {w for s in self.samples.get(intent, []) for w in tokens(_SLOT.sub(" ", s))}
-        known = self._known[intent]
-        for before, after in self.value_frames.get(intent, ()):
-            if tuple(said[len(said) - len(after) :]) != after:
+    def _framed(self, intent: str, words: list[str]) -> tuple[str, list[str]] | None:
+        """A slot and the words for it the model does not know, where a sample frames a value on both
+        sides: "i want a foot massage routine" fills the area with "foot massage", as Alexa fills a slot
+        by its place."""
+        known = self._known.get(intent, set())
+        for before, after, slot in self.value_frames.get(intent, ()):
+            if len(words) < len(after) or tuple(words[len(words) - len(after) :]) != after:
                 continue
-            # An opener may come first, as a request opens ("i want", "could you"), up to OPENER_WORDS.
-            for start in range(OPENER_WORDS + 1):
-                middle = said[start + len(before) : len(said) - len(after)]
-                if tuple(said[start : start + len(before)]) == before and 0 < len(middle) <= UNRESOLVED_WORDS \
+            # Words of the intent's own samples may open the request first ("i want", "could you").
+            for start in range(min(OPENER_WORDS, len(words)) + 1):
+                middle = words[start + len(before) : len(words) - len(after)]
+                if start and words[start - 1] not in known:
+                    break
+                if tuple(words[start : start + len(before)]) == before and 0 < len(middle) <= UNRESOLVED_WORDS \
                         and any(w not in known for w in middle) and not duration_spans(middle):
-                    return middle
-        return []
+                    return slot, middle
+        return None
 
     def _after_correction(self, words: list[str]) -> list[str]:
         """The words after the last self-correction ("the tennis ball, no wait, the roller")."""

@@ -15,7 +15,7 @@ from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, load_yaml
 from skill.core.words import words as tokens
 from skill.dependencies import MissingDependency
-from skill.simulator.classifier import SUBSUMING
+from skill.simulator.classifier import SUBSUMING as ROUTINE
 from skill.simulator.envelopes import SlotValue
 from skill.simulator.exact_samples import Candidate, ExactSamples
 from skill.simulator.statistical import Classifier, Guess, Inputs, cached
@@ -31,9 +31,10 @@ EXACT_EDGE = 0.35
 VALUED_EDGE, VALUED_LEAST = 0.2, 0.8
 """The same for free text after a one-word carrier ("my {statement}") against an intent that heard
 a known value and is this sure: "my neck is killing me from the laptop, can we sort it out" asks
-for a routine, "my arm tingles during the neck stretches" tells a symptom. A routine named outright
-needs no such sureness and reaches carriers of two words too: "can i do the chest and shoulder
-opener quickly between meetings" asks for it."""
+for a routine, "my arm tingles during the neck stretches" tells a symptom..."""
+VALUED_CARRIER_WORDS, NAMED_CARRIER_WORDS = 1, 2
+"""...after a carrier of at most this many words, or of two when the value is a routine named outright:
+"can i do the chest and shoulder opener quickly between meetings" asks for it."""
 FREE_TEXT = frozenset({"QuestionIntent", "StatementIntent"})
 """Intents that carry what was said in a SearchQuery slot."""
 FRAMED_WORDS = {"QuestionIntent": 3, "StatementIntent": 2}
@@ -156,7 +157,10 @@ class Understander:
             # "no wait, actually yes": a command said after a self-correction is what is meant. Free
             # text keeps every word, so a symptom told before the correction still reaches the skill.
             second = self.classifier.guess(" ".join(self._without_discourse(corrected)))
-            if second.confident and second.intent not in FREE_TEXT:
+            # Never for a surer reading of the whole as free text: "i fell off a ladder, no wait, a
+            # chair, and my back hurts" tells of a fall, whatever "a chair and my back hurts" asks.
+            surer_told = guess.intent in FREE_TEXT and guess.probability > second.probability
+            if second.confident and second.intent not in FREE_TEXT and not surer_told:
                 guess = second
         rival = self._close_exact(ranked, guess)
         if rival is not None:
@@ -195,8 +199,8 @@ class Understander:
         """
         if not guess.confident:
             return None
-        named = any(v.id is not None and v.slot_type == SUBSUMING for v in guess.slots.values())
-        valued = named or (guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values()))
+        valued = guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values())
+        named = valued and any(v.id is not None and v.slot_type == ROUTINE for v in guess.slots.values())
         for candidate in ranked:
             if candidate.intent == guess.intent:
                 return None
@@ -204,7 +208,8 @@ class Understander:
             # statistical tier's own fallback test: "got rear ended last week, which neck stretches
             # should i be doing" fits "got {statement}" and is a question or a statement.
             group = FREE_TEXT if candidate.intent in FREE_TEXT else {candidate.intent}
-            edge = VALUED_EDGE if candidate.intent in FREE_TEXT and candidate.literal <= 1 + named and valued else EXACT_EDGE
+            carrier = NAMED_CARRIER_WORDS if named else VALUED_CARRIER_WORDS
+            edge = VALUED_EDGE if candidate.intent in FREE_TEXT and candidate.literal <= carrier and valued else EXACT_EDGE
             if sum(guess.probabilities.get(i, 0.0) for i in group) + edge >= guess.probability:
                 return candidate
             if candidate.literal >= FRAMED_WORDS.get(candidate.intent, math.inf) and guess.probability < FRAMED_DOUBT:

@@ -74,16 +74,6 @@ def test_every_routine_is_reachable_through_the_slot_type(library):
         assert value["name"]["value"] == re.sub(r"[^a-z' ]+", " ", routine.title.lower()).strip()
 
 
-def test_a_routine_known_as_the_one_is_known_as_the_thing_but_never_by_an_area():
-    model = _language_model("en-US")
-    routine_type = next(t for t in model["types"] if t["name"] == "ROUTINE")
-    names = {said: v["id"] for v in routine_type["values"] for said in (v["name"]["value"], *v["name"]["synonyms"])}
-    assert names["morning one"] == names["morning thing"] == names["morning session"] == "morning-back-wake-up"
-    # "the lower back one" names a routine; "a lower back routine" asks for an area.
-    assert "lower back session" not in names and "chest session" not in names
-    assert len(names) == sum(1 + len(v["name"]["synonyms"]) for v in routine_type["values"])
-
-
 def test_slot_type_ids_match_the_routine_model():
     from skill.core.routines import Area, Equipment
 

@@ -402,23 +402,32 @@ def test_a_faq_file_needs_two_suggested_questions(tmp_path: Path) -> None:
     assert [e.id for e in load_entries(path)] == ["toes", "feet"]
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("can you do a jaw massage for tmj", "other-body-parts"),
-    ("how should i massage my feet after a long shift", "other-body-parts"),
-    ("a foot massage routine please", "other-body-parts"),
-    ("my forearms ache from typing", "other-body-parts"),
-    # Steps name the jaw, the forearms and the feet: only a massage or a complaint is about them.
-    ("rest your forearm on the wall, is that right", None),
-    ("stand with your feet apart and stretch, like this?", None),
-    ("i stand on my feet all day, what massage helps my back", "standing-desk"),
+@pytest.mark.parametrize("question", [
+    "can you do a jaw massage for tmj",
+    "how should i massage my feet after a long shift",
+    "a foot massage routine please",
+    "my forearms ache from typing",
 ])
-def test_other_body_parts_that_steps_name_are_declined_only_as_what_is_massaged(
-        matcher: Matcher, question: str, expected: str | None) -> None:
+def test_other_body_parts_that_steps_name_are_declined_as_what_is_massaged(matcher: Matcher, question: str) -> None:
     match = matcher.match(question)
-    assert (match.entry.id if match.entry is not None and match.entry.declines else None) == (
-        expected if expected == "other-body-parts" else None), match.why
-    if expected not in (None, "other-body-parts"):
-        assert match.entry is not None and match.entry.id == expected, match.why
+    assert match.entry is not None and match.entry.id == "other-body-parts" and match.urgent is None, match.why
+
+
+@pytest.mark.parametrize("question", [
+    # Steps name the jaw, the forearms and the feet; the scalp and the jaw come with tension headaches.
+    "rest your forearm on the wall, is that right",
+    "stand with your feet apart and stretch, like this?",
+    "i stand on my feet all day, what massage helps my back",
+    "tension headache, can i massage my scalp and neck",
+    "my tmj flares when my neck is tight, what stretches help my neck",
+])
+def test_body_parts_a_step_names_are_no_refusal_elsewhere(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert (match.entry is None or not match.entry.declines) and match.urgent is None, match.why
+
+
+def test_a_refusal_never_hides_a_warning_sign(matcher: Matcher) -> None:
+    assert matcher.match("my forearm is weak and numb, can i massage my forearms").urgent is not None
 
 
 def test_a_caution_pattern_answers_whatever_else_the_question_resembles(matcher: Matcher) -> None:

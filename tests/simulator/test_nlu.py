@@ -309,3 +309,14 @@ def test_phrasings_people_mix_up_reach_the_intent_meant(nlu, text, intent):
 def test_me_for_my_before_a_body_area_names_the_area(nlu):
     heard = nlu.understand("something for the middle of me back, about six minutes")
     assert heard.slots["area"].id == "mid_back" and heard.slots["duration"].value == "PT6M", heard.explain
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("can i do the chest and shoulder opener quickly between meetings", "StartRoutineIntent"),
+    ("i need to do the chest and shoulder opener my physio told me it is good", "StartRoutineIntent"),
+    # A routine named inside a question about a condition stays a question: the answerer checks it.
+    ("can i do the desk break if i'm pregnant", "QuestionIntent"),
+    ("is the bedtime wind down ok with a slipped disc", "QuestionIntent"),
+])
+def test_a_routine_named_after_a_short_carrier_is_asked_for_unless_a_condition_comes_with_it(nlu, text, intent):
+    assert nlu.understand(text).intent == intent

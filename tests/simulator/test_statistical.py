@@ -194,7 +194,7 @@ def test_pointing_at_a_place_names_no_step():
         ("neck since about eight", None),
         ("neck for twenty one", "PT21M"),
         ("do the roller one", None),
-        ("the desk break i've been gaming for like six hours straight", None),
+        ("kids be quiet for two secs bedtime wind down", None),  # a moment, and its number no bare minutes
         ("a hips stretch twenty minutes'd be sweet", "PT20M"),
     ],
 )
@@ -212,6 +212,9 @@ def test_a_number_said_without_a_unit_where_a_length_goes_is_minutes(classifier,
         ("ten minutes no equipment please", "PT10M"),
         ("ten minutes no wait twenty minutes", "PT20M"),
         ("ten minutes and then two more neck turns", "PT10M"),
+        ("desk break half an hour no twenty", "PT20M"),
+        ("bedtime wind down for an hour sorry forty five", "PT45M"),
+        ("ten minutes no wait two secs", "PT10M"),  # "wait two secs" is a moment, not a length
     ],
 )
 def test_a_bare_number_after_a_turning_word_revises_the_length(classifier, said, duration):

@@ -59,7 +59,7 @@ around it ("hairdresser", "spreadsheets", "wedding"), while in a short one they 
 ("acne", "snoring")."""
 WARNING_LEAST = 0.6
 """Least probability, by the learned weights, for a question no red-flag keyword names to raise the
-general warning-sign alarm, when no entry answers it..."""
+general warning-sign alarm, when no entry answers it or only one that declines..."""
 WARNING_ANSWERED = 0.9
 """...and when one does: a false alarm frightens someone with an ordinary ache."""
 REFUSAL_SURE = 0.8
@@ -203,7 +203,8 @@ class Matcher:
             chance = _chance(self._warnings, tokens)
             # A question an ordinary entry answers needs surer weights: "i'm up every night rocking
             # the baby, what can i do for my upper back" is about the baby, not a warning sign.
-            if chance >= (WARNING_LEAST if found.entry is None else WARNING_ANSWERED):
+            # A refusal is no answer to a warning sign: "my forearm is weak and numb, can i massage it".
+            if chance >= (WARNING_LEAST if found.entry is None or found.entry.declines else WARNING_ANSWERED):
                 found = msgspec.structs.replace(found, urgent=self._warning_entry, why=found.why + f", warning sign {chance:.2f}")
         if found.entry is not None and not found.entry.declines and found.score < 100.0 \
                 and (refused := _chance(self._refusals, tokens)) >= REFUSAL_SURE:
