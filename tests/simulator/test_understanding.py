@@ -70,11 +70,10 @@ FLOORS = {
     # test22 and test23 one question each and test23 one command. These floors allow those rows, no more.
     "test22": {"commands": 0.94, "questions": 0.92, "red flags": 0.91, "out of scope": 0.79},
     "test23": {"commands": 0.84, "questions": 0.95, "red flags": 0.99, "out of scope": 0.99},
-    # Learning dev24 with the FAQ's other-body-parts patterns cost test24 one command, and filling an
-    # area with the words a sample frames ("i want a foot massage routine") one more, while all test
-    # halves together gained three commands, three refusals and a red flag (leave-one-out over the
-    # development halves: 12 commands, 5 refusals). This floor allows those two rows, no more.
-    "test24": {"commands": 0.82, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
+    # Learning dev24 and the changes made from it cost test24 one command (75 -> 74 of 89), while the
+    # other test halves together gained six commands, three refusals and a red flag. This floor
+    # allows that one row, no more.
+    "test24": {"commands": 0.83, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
     "test25": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.84},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
