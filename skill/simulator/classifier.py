@@ -400,7 +400,7 @@ class Classifier:
                 while back >= 0 and words[back] in rules["hedges"]:
                     back -= 1
                 then = words[at + size] if at + size < len(words) else None
-                # A number before its unit is no bare number: "gaming for six hours straight".
+                # A number before its unit is no bare number: "be quiet for two secs" (a moment).
                 if (back >= 0 and words[back] in rules["not_after"]) or then in rules["not_before"] or then in UNIT_SECONDS:
                     continue
                 placed = (back >= 0 and words[back] == "for") or then is None \
