@@ -111,12 +111,6 @@ class Classifier:
         self.carriers: dict[str, list[list[str]]] = {}
         self.value_carriers: dict[str, list[list[str]]] = {}
         """For intents made only of named values ("go to {step}") and numbers, the words before a named value."""
-        frames: dict[str, set[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
-        self.value_frames: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
-        """The words around a model sample's one custom value, before and after ("a", "routine"), and its
-        slot, most words first."""
-        self._known: dict[str, set[str]] = {}
-        """Per intent, the words of its own samples."""
         for intent in language["intents"]:
             name = intent["name"]
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -138,16 +132,23 @@ class Classifier:
         for found in (self.carriers, self.value_carriers):
             for name, carriers in found.items():
                 found[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
-        for name, samples in self.samples.items():
-            for sample in samples:
-                slot_names = _SLOT.findall(sample)
-                if len(slot_names) == 1 and self.slot_kinds[name].get(slot_names[0]) in self.gazetteer.table:
-                    before, _, after = _SLOT.sub("\x00", sample).partition("\x00")
-                    if tokens(before) and tokens(after):
-                        frames.setdefault(name, set()).add((tuple(tokens(before)), tuple(tokens(after)), slot_names[0]))
-            self._known[name] = {w for sample in samples for w in tokens(_SLOT.sub(" ", sample))}
-        self.value_frames = {name: sorted(found, key=lambda f: (-len(f[0]) - len(f[1]), f)) for name, found in frames.items()}
+        self.value_frames = {name: self._frames(name, samples) for name, samples in self.samples.items()}
+        """The words around a model sample's one custom value, before and after ("a", "routine"), and its
+        slot, most words first."""
+        self._known = {name: {w for s in samples for w in tokens(_SLOT.sub(" ", s))} for name, samples in self.samples.items()}
+        """Per intent, the words of its own samples."""
         self._fit(free_text or {}, learn)
+
+    def _frames(self, intent: str, samples: list[str]) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
+        """The words before and after each sample's one custom value, with its slot, most words first."""
+        frames = set()
+        for sample in samples:
+            slot_names = _SLOT.findall(sample)
+            if len(slot_names) == 1 and self.slot_kinds[intent].get(slot_names[0]) in self.gazetteer.table:
+                before, _, after = (tuple(tokens(part)) for part in _SLOT.sub("\x00", sample).partition("\x00"))
+                if before and after:
+                    frames.add((before, after, slot_names[0]))
+        return sorted(frames, key=lambda f: (-len(f[0]) - len(f[1]), f))
 
     # ----- training ------------------------------------------------------------------
 
