@@ -80,6 +80,7 @@ class Understander:
         self.heard_as = {str(h["said"]): (str(h["means"]), frozenset(h["after"]), frozenset(h["before"]),
                                           frozenset(h.get("unless_then") or ())) for h in alexa.get("heard_as") or ()}
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
+        self.closers = sorted(([*reversed(tokens(c))] for c in alexa.get("discourse_closers", [])), key=len, reverse=True)
         self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
         self.invocation = tokens(language["invocationName"])
@@ -105,7 +106,7 @@ class Understander:
     def understand(self, text: str, in_session: bool = True) -> Understanding:
         """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
         # Speech recognition spells words the locale's way, whoever typed them.
-        said = [self.spelling.get(w, w) for w in tokens(text)]
+        said = [meant for w in tokens(text) for meant in self.spelling.get(w, w).split()]
         said = self._as_meant(said)
         if " ".join(said) in self.whole_phrases:
             return self.match(" ".join(said))
@@ -241,9 +242,12 @@ class Understander:
         return meant
 
     def _without_discourse(self, words: list[str]) -> list[str]:
-        """The words after openers such as "okay so" that only start a sentence, if any words remain."""
+        """The words between openers such as "okay so" and closers such as "would you" that only
+        frame a sentence, if any words remain."""
         while (rest := after_prefix(words, self.discourse)) is not None:
             words = rest
+        while (rest := after_prefix(words[::-1], self.closers)) is not None:
+            words = rest[::-1]
         return words
 
     def _agrees(self, candidate: Candidate, guess: Guess) -> bool:

@@ -14,6 +14,7 @@ from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, DataFileError
 from skill.core.faq.entries import HEARD_FILE, read_heard
 from skill.core.words import words as tokens
+from skill.simulator.words import FALLBACK
 
 FAQ_FILE = DATA_DIR / "faq" / "en.yaml"
 FAQ_HEARD = HEARD_FILE
@@ -30,6 +31,9 @@ BEFORE_REQUEST = ("so", "", "anyway", "but", "and")
 WARNING_MIXES = 2
 """Requests each warning sign is joined to, on each side (an everyday complaint is joined to one:
 more taught the tier that a complaint alone, "i woke up with a stiff neck", asks for a routine)."""
+NOT_COMMANDS = frozenset({"StartRoutineIntent", "QuestionIntent", "StatementIntent", "TopicIntent", FALLBACK})
+"""Intents whose samples are not joined to warning signs as other commands: routine requests have
+their own mixes, and the rest carry what was said already."""
 ASKING = frozenset("should can could is are does do what how why when which will would what's how's why's".split())
 """Words that make a phrasing that opens like a statement a question ("my neck clicks, is that bad")."""
 
@@ -86,13 +90,19 @@ def training_inputs(locale: str) -> tuple[dict[str, list[str]], dict[str, list[s
             free_text["statement"] = [*free_text["statement"], *utterances]
             warnings = [*warnings, *utterances]
     requests = training["StartRoutineIntent"]
-    training["StatementIntent"] = [*training["StatementIntent"], *mixed(requests, warnings, WARNING_MIXES)]
+    # Other commands too, told after them: "ok next step, oh and I came off my bike and my back hurts"
+    # tells a warning sign, and the skill only hears it as a statement. Intents are taken in turn.
+    # (Joined before them as well, they cost commands that explain themselves and caught no more.)
+    commands = [s for group in itertools.zip_longest(*(training[i] for i in sorted(training) if i not in NOT_COMMANDS))
+                for s in group if s is not None]
+    training["StatementIntent"] = [*training["StatementIntent"], *mixed(requests, warnings, WARNING_MIXES),
+                                   *mixed(commands, warnings, 1, before=False)]
     training["StartRoutineIntent"] = [*requests, *mixed(requests, complaints, 1)]
     return free_text, training
 
 
-def mixed(requests: list[str], told: list[str], times: int) -> list[str]:
-    """Each thing told joined to routine requests, after them and before them.
+def mixed(requests: list[str], told: list[str], times: int, before: bool = True) -> list[str]:
+    """Each thing told joined to routine requests, after them and (unless `before` is false) before them.
 
     Asked with a warning sign in it ("start the morning one, my chest has been tight since i woke
     up") a request is a statement, so the skill sees the words and checks them; with an everyday
@@ -102,12 +112,13 @@ def mixed(requests: list[str], told: list[str], times: int) -> list[str]:
     if not requests:
         return []
     asks = itertools.cycle(requests)
-    after, before = itertools.cycle(AFTER_REQUEST), itertools.cycle(BEFORE_REQUEST)
+    after, leading = itertools.cycle(AFTER_REQUEST), itertools.cycle(BEFORE_REQUEST)
     joined = []
     for text in told:
         for _ in range(times):
             joined.append(" ".join(w for w in (next(asks), next(after), text) if w))
-            joined.append(" ".join(w for w in (text, next(before), next(asks)) if w))
+            if before:
+                joined.append(" ".join(w for w in (text, next(leading), next(asks)) if w))
     return joined
 
 

@@ -407,6 +407,8 @@ def test_a_faq_file_needs_two_suggested_questions(tmp_path: Path) -> None:
     "how should i massage my feet after a long shift",
     "a foot massage routine please",
     "my forearms ache from typing",
+    "my feet are sore after standing all day",
+    "my hands ache from gripping the steering wheel",
 ])
 def test_other_body_parts_that_steps_name_are_declined_as_what_is_massaged(matcher: Matcher, question: str) -> None:
     match = matcher.match(question)
@@ -777,3 +779,43 @@ def test_a_bare_no_in_the_negation_file_is_refused(tmp_path: Path) -> None:
                     "before_gone: []\njoiners: []\n")
     with pytest.raises(FaqError, match="quote"):
         load_negation(path)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    # "expecting" alone is no pregnancy; someone who is expecting is
+    ("my wife is expecting, can she use a foam roller", "pregnancy"),
+    ("is a massage okay while expecting", "pregnancy"),
+    # "not" after the subject still asks when to avoid it
+    ("when should i not massage at all", "when-not-to-massage"),
+    ("when is it a bad idea to get a massage", "when-not-to-massage"),
+    ("is it a bad idea to stretch every day", "stretch-every-day"),
+    # a dose of anything is a prescription
+    ("what dose of melatonin should i take to sleep through my back ache", "no-prescription"),
+])
+def test_phrasings_that_share_a_word_with_another_entry_reach_the_one_meant(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected and match.urgent is None, match.why
+
+
+@pytest.mark.parametrize(("question", "not_meant"), [
+    ("what should i be expecting after my first massage", "pregnancy"),
+    ("is that to be expected after a deep tissue massage", "pregnancy"),
+    ("my upper back is sore after gardening, what helps", "other-body-parts"),
+    ("can i press on a knot with the heel of my hand", "other-body-parts"),
+])
+def test_a_shared_word_alone_does_not_decide_the_entry(matcher: Matcher, question: str, not_meant: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is None or match.entry.id != not_meant, match.why
+
+
+@pytest.mark.parametrize("question", [
+    "ok so i ate it at the skatepark and my back still hurts",
+    "wiped out on the ice this morning and now my lower back is really painful",
+])
+def test_a_fall_told_in_slang_raises_the_alarm(matcher: Matcher, question: str) -> None:
+    match = matcher.match(question)
+    assert match.urgent is not None and match.urgent.id == "red-flag-fall-or-accident", match.why
+
+
+def test_eating_something_is_no_fall(matcher: Matcher) -> None:
+    assert matcher.match("i ate it all before my massage, is that okay").urgent is None

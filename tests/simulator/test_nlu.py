@@ -320,3 +320,28 @@ def test_me_for_my_before_a_body_area_names_the_area(nlu):
 ])
 def test_a_routine_named_after_a_short_carrier_is_asked_for_unless_a_condition_comes_with_it(nlu, text, intent):
     assert nlu.understand(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("give me a stretch, would you", "StartRoutineIntent"),
+    ("start the desk break if you don't mind", "StartRoutineIntent"),
+    ("next one thanks", "AMAZON.NextIntent"),
+    ("is that ok", "QuestionIntent"),  # "ok" asks here, it closes nothing
+])
+def test_a_closing_tag_or_thanks_does_not_decide_the_intent(nlu, text, intent):
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain
+
+
+@pytest.mark.parametrize(("text", "intent"), [("nvm", "AMAZON.CancelIntent"), ("can u start the desk break rn", "StartRoutineIntent")])
+def test_typed_shorthand_reads_as_the_words_said(nlu, text, intent):
+    assert nlu.understand(text).intent == intent
+
+
+@pytest.mark.parametrize("text", [
+    "ok next step oh and i came off my bike yesterday and my back really hurts",
+    "skip this one, also i've lost control of my bladder since this morning",
+])
+def test_a_warning_sign_told_after_a_command_reaches_the_answerer(nlu, text):
+    heard = nlu.understand(text)
+    assert heard.intent == "StatementIntent", heard.explain
