@@ -819,3 +819,24 @@ def test_a_fall_told_in_slang_raises_the_alarm(matcher: Matcher, question: str) 
 
 def test_eating_something_is_no_fall(matcher: Matcher) -> None:
     assert matcher.match("i ate it all before my massage, is that okay").urgent is None
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("never had a headache like it, came on all at once", "red-flag-worst-headache"),
+    ("i had the big c a few years back and now my spine hurts", "red-flag-cancer-history"),
+    ("i've not been able to wee properly since my back went", "red-flag-bladder-bowel"),
+    ("there's numbness in both lower limbs along with my lumbar pain", "red-flag-both-legs"),
+])
+def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.urgent is not None and match.urgent.id == expected, match.why
+
+
+@pytest.mark.parametrize("question", [
+    "my clothes feel tight across the shoulders, which stretch helps",
+    "i have a wee bit of stiffness in my neck, any tips",
+    "can i do all the stretches at once",
+    "i've never had a massage like this before, is it normal to feel sore",
+])
+def test_the_words_around_those_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).urgent is None
