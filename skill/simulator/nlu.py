@@ -20,7 +20,7 @@ from skill.simulator.envelopes import SlotValue
 from skill.simulator.exact_samples import Candidate, ExactSamples
 from skill.simulator.statistical import Classifier, Guess, Inputs, cached
 from skill.simulator.training import _fingerprint, training_inputs
-from skill.simulator.words import FALLBACK, after_prefix
+from skill.simulator.words import FALLBACK, after_prefix, before_suffix
 
 __all__ = ["ALEXA", "FALLBACK", "Understander", "Understanding", "_fingerprint", "training_inputs", "understander"]
 
@@ -76,11 +76,13 @@ class Understander:
         self.model, self.alexa = model, alexa
         self.inputs: Inputs = inputs or (lambda: ({}, {}))
         self.fingerprint = fingerprint
-        self.spelling = {**{str(k): str(v) for k, v in (alexa.get("shorthand") or {}).items()}, **(spelling or {})}
+        written = {**{str(k): str(v) for k, v in (alexa.get("shorthand") or {}).items()}, **(spelling or {})}
+        self.spelling = {said: meant.split() for said, meant in written.items()}
+        """A word as typed or spelled -> the words the recogniser writes for it ("nvm": never mind)."""
         self.heard_as = {str(h["said"]): (str(h["means"]), frozenset(h["after"]), frozenset(h["before"]),
                                           frozenset(h.get("unless_then") or ())) for h in alexa.get("heard_as") or ()}
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
-        self.closers = sorted(([*reversed(tokens(c))] for c in alexa.get("discourse_closers", [])), key=len, reverse=True)
+        self.closers = sorted((tokens(c) for c in alexa.get("discourse_closers", [])), key=len, reverse=True)
         self._classifier: Classifier | None = None
         language = model["interactionModel"]["languageModel"]
         self.invocation = tokens(language["invocationName"])
@@ -106,7 +108,7 @@ class Understander:
     def understand(self, text: str, in_session: bool = True) -> Understanding:
         """Interpret one utterance: invocation, exit, an intent with slots, or the fallback."""
         # Speech recognition spells words the locale's way, whoever typed them.
-        said = [meant for w in tokens(text) for meant in self.spelling.get(w, w).split()]
+        said = [meant for w in tokens(text) for meant in self.spelling.get(w, [w])]
         said = self._as_meant(said)
         if " ".join(said) in self.whole_phrases:
             return self.match(" ".join(said))
@@ -246,8 +248,8 @@ class Understander:
         frame a sentence, if any words remain."""
         while (rest := after_prefix(words, self.discourse)) is not None:
             words = rest
-        while (rest := after_prefix(words[::-1], self.closers)) is not None:
-            words = rest[::-1]
+        while (rest := before_suffix(words, self.closers)) is not None:
+            words = rest
         return words
 
     def _agrees(self, candidate: Candidate, guess: Guess) -> bool:
