@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -286,11 +286,16 @@ class Classifier:
         custom = {k for k in by_kind if k in self.gazetteer.table}
         if custom:
             corrected = self._after_correction(words)
-            found = self.gazetteer.spans(corrected, custom)
-            spans = [s for s in found if not self._denied(corrected, s, found)]
             offset = len(words) - len(corrected)
+            spans = self._present(corrected, custom, offset)
+            if offset and not any(s.kind == SUBSUMING for s in spans):
+                # A correction restates what it names and keeps the rest: "upper back, with the wall,
+                # wait no, with the tennis ball" is still the upper back. A routine named before it is
+                # what it corrects.
+                restated = {s.kind for s in spans}
+                spans += [s for s in self._present(words[:offset], custom, 0) if s.kind not in restated | {SUBSUMING}]
             if SUBSUMING in custom and not any(s.kind == SUBSUMING for s in spans):
-                whole = self.gazetteer.named_by_parts(corrected, spans, SUBSUMING, SUBSUMED)
+                whole = self.gazetteer.named_by_parts(words, spans, SUBSUMING, SUBSUMED)
                 spans = spans if whole is None else [whole, *spans]
             if any(s.kind == SUBSUMING for s in spans):
                 # A routine named outright already says where and with what: "the foam roller one
@@ -301,7 +306,7 @@ class Classifier:
             for span in sorted(spans, key=lambda s: (-s.size, s.start)):
                 name = by_kind[span.kind]
                 if name not in slots:
-                    said = " ".join(words[offset + span.start : offset + span.end])
+                    said = " ".join(words[span.start : span.end])
                     slots[name] = SlotValue(said, span.id, span.kind)
                     shown.append((name, span, said))
         if custom and not any(n in slots for n in by_kind.values()):
@@ -336,6 +341,11 @@ class Classifier:
                 slots[by_kind["AMAZON.NUMBER"]] = SlotValue(str(int(number)))
                 shown.append((by_kind["AMAZON.NUMBER"], None, " ".join(words[at : at + size])))
         return slots, tuple(shown)
+
+    def _present(self, words: list[str], kinds: set[str], offset: int) -> list[Span]:
+        """The values of `kinds` said in the words and not said to be absent, placed `offset` words on."""
+        found = self.gazetteer.spans(words, kinds)
+        return [replace(s, start=s.start + offset, end=s.end + offset) for s in found if not self._denied(words, s, found)]
 
     def _lengths(self, words: list[str]) -> list[tuple[int, int, str]]:
         """The durations in the words that could be a routine's length: not "a twelve hour shift", not "a sec"."""

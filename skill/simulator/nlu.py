@@ -7,7 +7,7 @@ The tiers are combined here: exact samples (exact_samples.py), the statistical t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -79,7 +79,7 @@ class Understander:
         written = {**{str(k): str(v) for k, v in (alexa.get("shorthand") or {}).items()}, **(spelling or {})}
         self.spelling = {said: meant.split() for said, meant in written.items()}
         """A word as typed or spelled -> the words the recogniser writes for it ("nvm": never mind)."""
-        self.heard_as = {str(h["said"]): (str(h["means"]), frozenset(h["after"]), frozenset(h["before"]),
+        self.heard_as = {str(h["said"]): (str(h["means"]), frozenset(h.get("after") or ()), frozenset(h["before"]),
                                           frozenset(h.get("unless_then") or ())) for h in alexa.get("heard_as") or ()}
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
         self.closers = sorted((tokens(c) for c in alexa.get("discourse_closers", [])), key=len, reverse=True)
@@ -164,7 +164,9 @@ class Understander:
             # chair, and my back hurts" tells of a fall, whatever "a chair and my back hurts" asks.
             surer_told = guess.intent in FREE_TEXT and guess.probability > second.probability
             if second.confident and second.intent not in FREE_TEXT and not surer_told:
-                guess = second
+                # Its slots are read from every word: a correction restates only what it names.
+                slots, spans = self.classifier.slots(second.intent, self._without_discourse(words))
+                guess = replace(second, slots=slots, spans=spans)
         rival = self._close_exact(ranked, guess)
         if rival is not None:
             return Understanding("IntentRequest", rival.intent, rival.slots, rival.sample, rival.score,
@@ -235,11 +237,13 @@ class Understander:
         padded = [*words, "", ""]
         meant = []
         for i, word in enumerate(words):
-            if word not in self.heard_as or i == 0:
+            if word not in self.heard_as:
                 meant.append(word)
                 continue
             means, after, before, unless_then = self.heard_as[word]
-            shown = words[i - 1] in after and padded[i + 1] in before and padded[i + 2] not in unless_then
+            # No `after` list: the next word alone shows it ("neck stuff too minutes").
+            follows = (i > 0 and words[i - 1] in after) if after else True
+            shown = follows and padded[i + 1] in before and padded[i + 2] not in unless_then
             meant.append(means if shown else word)
         return meant
 

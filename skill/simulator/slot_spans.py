@@ -174,7 +174,9 @@ class Gazetteer:
                     if hit is None:
                         continue
                     key = keys[hit[0]]
-                    if all(_near_word(a, b) for a, b in zip(said, key, strict=True)):
+                    # A word that is a value by itself is that value, not a slip for another word:
+                    # "no roller, nothing" is no "roller thing".
+                    if all(a == b or ((a,) not in self.keys and _near_word(a, b)) for a, b in zip(said, key, strict=True)):
                         value = entries[key]
                         near.append(Span(start, start + size, kind, value[0], value[1], False, size))
         return near

@@ -797,6 +797,11 @@ def test_phrasings_that_share_a_word_with_another_entry_reach_the_one_meant(matc
     assert match.entry is not None and match.entry.id == expected and match.urgent is None, match.why
 
 
+def test_icing_is_ice(matcher: Matcher) -> None:
+    match = matcher.match("i tweaked my back, should i be icing it")
+    assert match.entry is not None and match.entry.id == "icing-a-strain", match.why
+
+
 @pytest.mark.parametrize(("question", "not_meant"), [
     ("what should i be expecting after my first massage", "pregnancy"),
     ("is that to be expected after a deep tissue massage", "pregnancy"),
@@ -826,6 +831,9 @@ def test_eating_something_is_no_fall(matcher: Matcher) -> None:
     ("i had the big c a few years back and now my spine hurts", "red-flag-cancer-history"),
     ("i've not been able to wee properly since my back went", "red-flag-bladder-bowel"),
     ("there's numbness in both lower limbs along with my lumbar pain", "red-flag-both-legs"),
+    ("i keep trying to wee and nothing comes out since my back went", "red-flag-bladder-bowel"),
+    ("we had a bump in the car on monday and my neck's been sore since", "red-flag-fall-or-accident"),
+    ("i feel rotten and my neck just won't bend", "red-flag-stiff-neck-fever-headache"),
 ])
 def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
     match = matcher.match(question)
@@ -837,6 +845,12 @@ def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher,
     "i have a wee bit of stiffness in my neck, any tips",
     "can i do all the stretches at once",
     "i've never had a massage like this before, is it normal to feel sore",
+    # a Scot's "wee" is small, and needing a wee is no warning sign
+    "i've come up in wee bruises after my massage, is that usual",
+    "i'm bursting for a wee, can we pause",
+    # feeling rotten, or a stiff neck, alone
+    "i feel rotten about skipping my stretches all week",
+    "my neck won't bend as far as it used to, which stretch helps",
 ])
 def test_the_words_around_those_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).urgent is None

@@ -292,6 +292,8 @@ def test_free_text_framed_by_a_long_carrier_is_asked(nlu):
         ("its going to fast for me", "SlowerIntent"),
         ("i need to slow down", "SlowerIntent"),
         ("can u talk slower", "TalkSlowerIntent"),
+        ("could you chat a bit quicker", "TalkFasterIntent"),
+        ("hang on, gotta catch my breath", "AMAZON.PauseIntent"),
         ("slow doon yer talking pal", "TalkSlowerIntent"),
         # ...and only where the words around them show it
         ("take me back", "AMAZON.PreviousIntent"),
@@ -333,9 +335,49 @@ def test_a_closing_tag_or_thanks_does_not_decide_the_intent(nlu, text, intent):
     assert heard.intent == intent, heard.explain
 
 
-@pytest.mark.parametrize(("text", "intent"), [("nvm", "AMAZON.CancelIntent"), ("can u start the desk break rn", "StartRoutineIntent")])
+@pytest.mark.parametrize(("text", "intent"), [
+    ("nvm", "AMAZON.CancelIntent"),
+    ("can u start the desk break rn", "StartRoutineIntent"),
+    # contractions typed without their apostrophe
+    ("ok im back", "AMAZON.ResumeIntent"),
+    ("im done", "AMAZON.StopIntent"),
+    ("whats left", "TimeLeftIntent"),
+])
 def test_typed_shorthand_reads_as_the_words_said(nlu, text, intent):
-    assert nlu.understand(text).intent == intent
+    heard = nlu.understand(text)
+    assert heard.intent == intent, heard.explain
+
+
+@pytest.mark.parametrize(("text", "duration"), [("neck stuff too minutes", "PT2M"), ("lower back, three minutes, no hang on, make it seven", "PT7M")])
+def test_a_length_heard_as_it_sounds_or_revised_is_the_length_meant(nlu, text, duration):
+    heard = nlu.understand(text)
+    assert heard.slots["duration"].value == duration, heard.explain
+
+
+def test_too_is_two_only_before_a_unit(nlu):
+    heard = nlu.understand("it's going too fast")
+    assert heard.intent == "SlowerIntent" and "duration" not in heard.slots, heard.explain
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a correction restates what it names and keeps the rest...
+    ("upper back, with the wall, wait no, with the tennis ball", {"area": "upper_back", "equipment": "tennis_ball"}),
+    ("something for my neck with the roller, no actually, the tennis ball", {"area": "neck", "equipment": "tennis_ball"}),
+    # ...and what it names replaces what came before
+    ("the tennis ball, no wait, the roller", {"equipment": "foam_roller"}),
+    # a routine named before it is what it corrects
+    ("the desk break, no wait, something for my neck", {"area": "neck"}),
+])
+def test_a_self_correction_replaces_only_the_values_it_names(nlu, text, expected):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent", heard.explain
+    assert {name: value.id for name, value in heard.slots.items() if value.id} == expected, heard.explain
+
+
+def test_a_word_that_is_a_value_is_no_slip_for_another(nlu):
+    # "roller, nothing" is near the foam roller's "roller thing", but "nothing" names no equipment itself
+    heard = nlu.understand("i don't have anything with me, no mat, no roller, nothing, what can i do")
+    assert heard.intent == "StartRoutineIntent" and heard.slots["equipment"].id == "none", heard.explain
 
 
 @pytest.mark.parametrize("text", [
