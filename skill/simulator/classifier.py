@@ -93,6 +93,8 @@ class Classifier:
         self.revised = _word_sets(alexa.get("revised_length"), ("between", "turning"))
         self.other_lengths = frozenset(alexa.get("length_of_other_things") or ())
         self.moments = frozenset(" ".join(tokens(m)) for m in alexa.get("moments") or ())
+        longest = alexa.get("longest_length") or {}
+        self.longest = {"minutes": float(longest.get("minutes", math.inf)), "asked": [[w] for w in longest.get("unless_before") or ()]}
         self.value_openers = sorted((tokens(o) for o in alexa.get("value_openers") or ()), key=len, reverse=True)
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
@@ -351,7 +353,7 @@ class Classifier:
         """The durations in the words that could be a routine's length: not "a twelve hour shift", not "a sec"."""
         return [(start, end, value) for start, end, value in duration_spans(words)
                 if (end == len(words) or words[end] not in self.other_lengths)
-                and " ".join(words[start:end]) not in self.moments]
+                and " ".join(words[start:end]) not in self.moments and (_minutes(value) <= self.longest["minutes"] or words[end : end + 1] in self.longest["asked"])]
 
     def _revised_length(self, words: list[str]) -> list[tuple[int, int, str]]:
         """A bare number that turns the last length said into another (alexa.yaml's revised_length):
@@ -493,3 +495,12 @@ class Classifier:
 
     def _kind_of(self, intent: str, slot: str) -> str:
         return self.slot_kinds.get(intent, {}).get(slot, "AMAZON.SearchQuery")
+
+
+def _minutes(iso: str) -> float:
+    """Minutes in an ISO-8601 duration as parse_duration writes it (hours, minutes, seconds)."""
+    found = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?", iso)
+    if found is None:
+        return math.inf
+    hours, minutes, seconds = (int(g or 0) for g in found.groups())
+    return hours * 60 + minutes + seconds / 60

@@ -30,7 +30,8 @@ EXACT_EDGE = 0.35
 """How far below the statistical tier's best an intent with an exact sample match may be and still win."""
 VALUED_EDGE, VALUED_LEAST = 0.2, 0.8
 """The same for free text after a one-word carrier ("my {statement}") against an intent that heard
-a known value and is this sure: "my neck is killing me from the laptop, can we sort it out" asks
+a known value and is this sure (or heard a routine named outright and ranks it first: "can we do
+office stretches"): "my neck is killing me from the laptop, can we sort it out" asks
 for a routine, "my arm tingles during the neck stretches" tells a symptom..."""
 VALUED_CARRIER_WORDS, NAMED_CARRIER_WORDS = 1, 2
 """...after a carrier of at most this many words, or of two when the value is a routine named outright:
@@ -42,6 +43,9 @@ FRAMED_WORDS = {"QuestionIntent": 3, "StatementIntent": 2}
 "hold on {statement}" is how a symptom interrupts a routine, "can we {query}" often a request)..."""
 FRAMED_DOUBT = 0.9
 """...wins unless the statistical tier is at least this sure of another intent."""
+TOLD_SURE = 0.6
+"""How sure the statistical tier must be that the free text an exact sample carries is told or asked,
+on its own, for the sample to win over a command the whole sounds like."""
 FALLBACK_SURE = 0.9
 """How sure of the fallback the statistical tier must be to overrule an exact match whose slot value
 resolves to nothing."""
@@ -204,11 +208,14 @@ class Understander:
         """
         if not guess.confident:
             return None
-        valued = guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values())
-        named = valued and any(v.id is not None and v.slot_type == ROUTINE for v in guess.slots.values())
+        # A routine named outright and ranked first is asked for however unsure the tier is of it.
+        named = any(v.id is not None and v.slot_type == ROUTINE for v in guess.slots.values())
+        valued = named or (guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values()))
         for candidate in ranked:
             if candidate.intent == guess.intent:
                 return None
+            if candidate.intent in FREE_TEXT and self._told(candidate):
+                return candidate
             # Free-text intents answer alike, so their confidence counts together, as in the
             # statistical tier's own fallback test: "got rear ended last week, which neck stretches
             # should i be doing" fits "got {statement}" and is a question or a statement.
@@ -222,6 +229,17 @@ class Understander:
                 # is asked, whatever words inside it sound like a routine.
                 return candidate
         return None
+
+    def _told(self, candidate: Candidate) -> bool:
+        """Whether an exact sample's carrier is a command by itself and the free text it carries is, on
+        its own, surely told or asked: after "hold on" (a pause), "i feel dizzy" is a symptom to answer.
+        A carrier that is no command ("my {statement}") leaves a complaint to the statistical tier."""
+        alone = self.classifier.guess(candidate.sample.split("{")[0])
+        if not alone.confident or alone.intent in FREE_TEXT:
+            return False
+        carried = " ".join(v.value for v in candidate.slots.values())
+        inner = self.classifier.guess(carried)
+        return inner.confident and sum(inner.probabilities.get(i, 0.0) for i in FREE_TEXT) >= TOLD_SURE
 
     def _surely_elsewhere(self, candidate: Candidate, guess: Guess) -> bool:
         """Whether the statistical tier is sure it is none of the skill's business ("give me a

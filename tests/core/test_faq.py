@@ -797,6 +797,16 @@ def test_phrasings_that_share_a_word_with_another_entry_reach_the_one_meant(matc
     assert match.entry is not None and match.entry.id == expected and match.urgent is None, match.why
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("is my shoulder a rotator cuff tear", "no-diagnosis"),
+    ("is my back a slipped disc", "no-diagnosis"),
+    ("is my neck stiff because of my pillow", "pillow-for-neck-pain"),  # no condition asked about
+])
+def test_asking_whether_a_body_part_has_a_condition_is_a_diagnosis(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+
+
 def test_icing_is_ice(matcher: Matcher) -> None:
     match = matcher.match("i tweaked my back, should i be icing it")
     assert match.entry is not None and match.entry.id == "icing-a-strain", match.why
@@ -834,6 +844,7 @@ def test_eating_something_is_no_fall(matcher: Matcher) -> None:
     ("i keep trying to wee and nothing comes out since my back went", "red-flag-bladder-bowel"),
     ("we had a bump in the car on monday and my neck's been sore since", "red-flag-fall-or-accident"),
     ("i feel rotten and my neck just won't bend", "red-flag-stiff-neck-fever-headache"),
+    ("my back hurts and i've lost weight even though i'm not trying to lose weight", "red-flag-weight-loss"),
 ])
 def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
     match = matcher.match(question)
@@ -851,6 +862,9 @@ def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher,
     # feeling rotten, or a stiff neck, alone
     "i feel rotten about skipping my stretches all week",
     "my neck won't bend as far as it used to, which stretch helps",
+    # weight lost on purpose
+    "i'm trying to lose weight, will stretching help my back",
+    "i want to lose weight, is yoga good for back pain",
 ])
 def test_the_words_around_those_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).urgent is None

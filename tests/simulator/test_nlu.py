@@ -354,6 +354,30 @@ def test_a_length_heard_as_it_sounds_or_revised_is_the_length_meant(nlu, text, d
     assert heard.slots["duration"].value == duration, heard.explain
 
 
+@pytest.mark.parametrize(("text", "duration"), [
+    # more than an hour is what happened, not the routine's length...
+    ("sat in traffic for three hours and my hips are tight, start something for them", None),
+    ("upper back is stiff after a day of typing, give me an eight minute routine", "PT8M"),
+    # ...unless a routine is named right after it
+    ("start a ninety minute routine", "PT90M"),
+    ("give me an hour long routine", "PT1H"),
+])
+def test_a_length_of_hours_is_the_routines_only_when_asked_for(nlu, text, duration):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent", heard.explain
+    assert (heard.slots["duration"].value if "duration" in heard.slots else None) == duration, heard.explain
+
+
+@pytest.mark.parametrize("text", ["hold on i feel dizzy", "hold on a minute i think i pulled something"])
+def test_a_symptom_told_after_a_pause_word_is_told(nlu, text):
+    heard = nlu.understand(text)
+    assert heard.intent == "StatementIntent", heard.explain
+
+
+def test_a_pause_word_before_an_everyday_interruption_still_pauses(nlu):
+    assert nlu.understand("hang on the phone is ringing").intent == "AMAZON.PauseIntent"
+
+
 def test_too_is_two_only_before_a_unit(nlu):
     heard = nlu.understand("it's going too fast")
     assert heard.intent == "SlowerIntent" and "duration" not in heard.slots, heard.explain
