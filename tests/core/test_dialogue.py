@@ -374,6 +374,16 @@ def test_an_unresolved_routine_name_that_the_coach_declines_gets_that_answer():
     assert "wibble wobble" in text(reply) and "physiotherapist" not in text(reply)
 
 
+def test_an_unresolved_area_that_is_another_body_part_gets_that_answer():
+    coach = Coach()
+    coach(Event.LAUNCH)
+    reply = coach(Event.START, area=("wrists", None))
+    assert coach.state.answer == "other-body-parts" and coach.state.routine is None
+    assert "physiotherapist" in text(reply)
+    reply = coach(Event.START, area=("tummy", None))  # no body part the coach declines: it offers what it has
+    assert "physiotherapist" not in text(reply) and coach.state.routine is None
+
+
 def test_a_step_number_goes_to_that_step_and_an_unread_one_asks_which():
     coach, _ = _started()
     coach(Event.GO_TO, number=("2", None))

@@ -807,6 +807,16 @@ def test_asking_whether_a_body_part_has_a_condition_is_a_diagnosis(matcher: Matc
     assert match.entry is not None and match.entry.id == expected, match.why
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("an ankle mobility session please", "other-body-parts"),
+    ("a routine for my wrists", "other-body-parts"),
+    ("how long do i hold the knees to chest stretch", "stretch-hold-time"),  # a back stretch by its name
+])
+def test_a_routine_for_another_body_part_is_declined(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+
+
 def test_icing_is_ice(matcher: Matcher) -> None:
     match = matcher.match("i tweaked my back, should i be icing it")
     assert match.entry is not None and match.entry.id == "icing-a-strain", match.why

@@ -12,6 +12,9 @@ from skill.core.selection import Request, choose, duration_seconds
 
 log = logging.getLogger("backcoach.skill")
 
+AREA_ASKED = "a routine for my {}"
+"""How an area slot's unresolved words are put to the quick-answer matcher: as the request they were in."""
+
 
 class Choosing(Conversation):
     """Choosing a routine, and yes or no to whatever was asked last."""
@@ -34,11 +37,13 @@ class Choosing(Conversation):
             if spoken and not resolved
         ]
         # Words that resolved to nothing may still describe a red flag ("a routine for my numb legs")
-        # or something the coach declines ("stretches for plantar fasciitis": not its area).
+        # or something the coach declines ("stretches for plantar fasciitis": not its area). An area is
+        # asked about as what it is, a place wanting a routine ("my wrists" alone asks nothing).
         for spoken in unknown:
-            match = self.faq.match(spoken)
-            if match.urgent is not None or (match.entry is not None and match.entry.declines):
-                return self._answer(match, spoken)
+            asked = [spoken, AREA_ASKED.format(spoken)] if spoken == spoken_area else [spoken]
+            for match in map(self.faq.match, asked):
+                if match.urgent is not None or (match.entry is not None and match.entry.declines):
+                    return self._answer(match, spoken)
         request = Request(
             routine=routine_id,
             area=Area(area_id) if area_id in Area.__members__.values() else None,
