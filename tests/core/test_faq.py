@@ -872,6 +872,8 @@ def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher,
     # feeling rotten, or a stiff neck, alone
     "i feel rotten about skipping my stretches all week",
     "my neck won't bend as far as it used to, which stretch helps",
+    # hay fever is an allergy
+    "what can i take for hay fever",
     # weight lost on purpose
     "i'm trying to lose weight, will stretching help my back",
     "i want to lose weight, is yoga good for back pain",
