@@ -855,6 +855,7 @@ def test_eating_something_is_no_fall(matcher: Matcher) -> None:
     ("we had a bump in the car on monday and my neck's been sore since", "red-flag-fall-or-accident"),
     ("i feel rotten and my neck just won't bend", "red-flag-stiff-neck-fever-headache"),
     ("my back hurts and i've lost weight even though i'm not trying to lose weight", "red-flag-weight-loss"),
+    ("i keep getting woken up by my back", "red-flag-night-pain"),
 ])
 def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
     match = matcher.match(question)
@@ -872,6 +873,8 @@ def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher,
     # feeling rotten, or a stiff neck, alone
     "i feel rotten about skipping my stretches all week",
     "my neck won't bend as far as it used to, which stretch helps",
+    # waking stiff
+    "i keep waking up with a stiff neck",
     # hay fever is an allergy
     "what can i take for hay fever",
     # weight lost on purpose
