@@ -430,7 +430,9 @@ class Classifier:
         for at in range(len(words) - 2, -1, -1):
             if words[at] == "for" or (words[at] == "on" and words[at + 1] in ("my", "the")):
                 rest = words[at + 1 :]
-                if rest[0] in ("my", "the", "a", "an", "me"):
+                if rest[0] == "me":
+                    continue  # "pick one for me and go": "me" for "my" before a body part was read as "my" already
+                if rest[0] in ("my", "the", "a", "an"):
                     rest = rest[1:]
                 start = len(words) - len(rest)
                 kept = itertools.takewhile(lambda i: i not in timed, range(start, len(words)))
