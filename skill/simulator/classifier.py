@@ -94,7 +94,9 @@ class Classifier:
         self.other_lengths = frozenset(alexa.get("length_of_other_things") or ())
         self.moments = frozenset(" ".join(tokens(m)) for m in alexa.get("moments") or ())
         longest = alexa.get("longest_length") or {}
-        self.longest = {"minutes": float(longest.get("minutes", math.inf)), "asked": [[w] for w in longest.get("unless_before") or ()]}
+        self.longest_minutes = float(longest.get("minutes", math.inf))
+        self.asked_lengths = frozenset(longest.get("unless_before") or ())
+        """Words after a length of more than `longest_minutes` that make it the routine's ("a ninety minute session")."""
         self.value_openers = sorted((tokens(o) for o in alexa.get("value_openers") or ()), key=len, reverse=True)
         self.vocabulary: dict[str, set[str]] = {}
         self._shapes: dict[str, list[str]] = {}
@@ -350,10 +352,12 @@ class Classifier:
         return [replace(s, start=s.start + offset, end=s.end + offset) for s in found if not self._denied(words, s, found)]
 
     def _lengths(self, words: list[str]) -> list[tuple[int, int, str]]:
-        """The durations in the words that could be a routine's length: not "a twelve hour shift", not "a sec"."""
+        """The durations in the words that could be a routine's length: not "a twelve hour shift", not "a
+        sec", not "three hours in the car"."""
+        then = words[1:] + [""]  # the word after each, "" at the end
         return [(start, end, value) for start, end, value in duration_spans(words)
-                if (end == len(words) or words[end] not in self.other_lengths)
-                and " ".join(words[start:end]) not in self.moments and (_minutes(value) <= self.longest["minutes"] or words[end : end + 1] in self.longest["asked"])]
+                if then[end - 1] not in self.other_lengths and " ".join(words[start:end]) not in self.moments
+                and (_minutes(value) <= self.longest_minutes or then[end - 1] in self.asked_lengths)]
 
     def _revised_length(self, words: list[str]) -> list[tuple[int, int, str]]:
         """A bare number that turns the last length said into another (alexa.yaml's revised_length):

@@ -364,24 +364,16 @@ def test_steps_queued_hands_free_but_never_heard_keep_their_full_instructions():
         s.text for p in reply.parts if isinstance(p, Timeline) for s in p.segments if s.text]))
 
 
-def test_an_unresolved_routine_name_that_the_coach_declines_gets_that_answer():
+# An area is put to the answerer as the request it was in: "wrists" alone asks nothing.
+@pytest.mark.parametrize(("slot", "declined", "unknown"), [("routine", "plantar fasciitis", "wibble wobble"), ("area", "wrists", "tummy")])
+def test_unresolved_words_that_the_coach_declines_get_that_answer(slot, declined, unknown):
     coach = Coach()
     coach(Event.LAUNCH)
-    reply = coach(Event.START, routine=("plantar fasciitis", None))
+    reply = coach(Event.START, **{slot: (declined, None)})
     assert coach.state.answer == "other-body-parts" and coach.state.routine is None
     assert "physiotherapist" in text(reply)
-    reply = coach(Event.START, routine=("wibble wobble", None))
-    assert "wibble wobble" in text(reply) and "physiotherapist" not in text(reply)
-
-
-def test_an_unresolved_area_that_is_another_body_part_gets_that_answer():
-    coach = Coach()
-    coach(Event.LAUNCH)
-    reply = coach(Event.START, area=("wrists", None))
-    assert coach.state.answer == "other-body-parts" and coach.state.routine is None
-    assert "physiotherapist" in text(reply)
-    reply = coach(Event.START, area=("tummy", None))  # no body part the coach declines: it offers what it has
-    assert "physiotherapist" not in text(reply) and coach.state.routine is None
+    reply = coach(Event.START, **{slot: (unknown, None)})  # nothing it declines: it says so and offers what it has
+    assert unknown in text(reply) and "physiotherapist" not in text(reply) and coach.state.routine is None
 
 
 def test_a_step_number_goes_to_that_step_and_an_unread_one_asks_which():
