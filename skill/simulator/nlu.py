@@ -43,9 +43,9 @@ FRAMED_WORDS = {"QuestionIntent": 3, "StatementIntent": 2}
 "hold on {statement}" is how a symptom interrupts a routine, "can we {query}" often a request)..."""
 FRAMED_DOUBT = 0.9
 """...wins unless the statistical tier is at least this sure of another intent."""
-TOLD_SURE = 0.6
+TOLD_SURE = 0.5
 """How sure the statistical tier must be that the free text an exact sample carries is told or asked,
-on its own, for the sample to win over a command the whole sounds like."""
+on its own, for the sample to win over a command the whole sounds like: more likely than not."""
 FALLBACK_SURE = 0.9
 """How sure of the fallback the statistical tier must be to overrule an exact match whose slot value
 resolves to nothing."""

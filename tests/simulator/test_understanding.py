@@ -2,7 +2,7 @@
 
 The sets in tests/data/eval/ were written by people who never saw the interaction model, the
 templates or the FAQ phrasings. dev/ to dev25/ may be read while building the model, and the coach
-learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test29/ are only ever scored, and
+learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test30/ are only ever scored, and
 a failing check here reports figures, never the utterances.
 """
 
@@ -17,7 +17,7 @@ from skill.dependencies import MissingDependency
 from skill.simulator.evaluation import EvaluationError, evaluate, read
 from skill.simulator.nlu import Understander, understander
 
-TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24", "test25", "test26", "test27", "test28", "test29"))
+TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24", "test25", "test26", "test27", "test28", "test29", "test30"))
 """test/ is the scored half of the first blind sets; test2/ and test3/ later blind sets from other
 writers, working from the brief alone, scored only and never read (test3 to test5 without the rows a
 development set already has; test4 and test5 also without their KeepGoingIntent and ShorterIntent
@@ -41,7 +41,9 @@ indirect and non-native ones) and test27 with dev26 (three more: people mid-rout
 breath, storytellers and dialect speakers, terse power users) and test28 with dev27 (warning signs and
 refusals with everyday lookalikes, routines chosen by describing a situation, controls said in
 idioms) and test29 with dev28 (busy parents and shift workers, first-time users finding out what it
-does, athletes using jargon), all without the rows an earlier set already has."""
+does, athletes using jargon) and test30 with dev29 (what is said mid-routine, and the edges of scope:
+refusals, in-scope questions close to them, warning signs), all without the rows an earlier set
+already has."""
 FLOORS = {
     # 25 out-of-scope rows: one row is 4 points. Learning dev6 cost this set one of them (23 -> 22)
     # while it gained rows on five other halves; the floor allows that one row, no more.
@@ -79,11 +81,16 @@ FLOORS = {
     # other test halves together gained six commands, three refusals and a red flag. This floor
     # allows that one row, no more.
     "test24": {"commands": 0.83, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
-    "test25": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.84},
+    # Learning dev29 (questions close to the edges of scope) cost test25 one refusal (11 -> 10 of 13),
+    # and test4, test5 and test6 one each above their floors, while the test halves gained a red flag
+    # and a question and leave-one-dev-out on the dev sets lost no refusal. This floor allows that row.
+    "test25": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.76},
     "test26": {"commands": 0.89, "questions": 0.98, "red flags": 0.96, "out of scope": 0.94},
     "test27": {"commands": 0.95, "questions": 0.98, "red flags": 0.99, "out of scope": 0.89},
     "test28": {"commands": 0.87, "questions": 0.95, "red flags": 0.97, "out of scope": 0.91},
-    "test29": {"commands": 0.96, "questions": 0.96, "red flags": 0.99, "out of scope": 0.99},
+    # Set before dev29 was learned, which cost one command (117 -> 116 of 121); the floor allows that row.
+    "test29": {"commands": 0.95, "questions": 0.96, "red flags": 0.99, "out of scope": 0.99},
+    "test30": {"commands": 0.88, "questions": 0.89, "red flags": 0.96, "out of scope": 0.88},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""
