@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from skill.core.selection import duration_seconds
 from skill.core.words import words as tokens
 from skill.simulator.envelopes import SlotValue
 from skill.simulator.learning import Features, _one_vs_rest
@@ -357,7 +358,7 @@ class Classifier:
         then = words[1:] + [""]  # the word after each, "" at the end
         return [(start, end, value) for start, end, value in duration_spans(words)
                 if then[end - 1] not in self.other_lengths and " ".join(words[start:end]) not in self.moments
-                and (_minutes(value) <= self.longest_minutes or then[end - 1] in self.asked_lengths)]
+                and ((duration_seconds(value) or math.inf) <= self.longest_minutes * 60 or then[end - 1] in self.asked_lengths)]
 
     def _revised_length(self, words: list[str]) -> list[tuple[int, int, str]]:
         """A bare number that turns the last length said into another (alexa.yaml's revised_length):
@@ -501,12 +502,3 @@ class Classifier:
 
     def _kind_of(self, intent: str, slot: str) -> str:
         return self.slot_kinds.get(intent, {}).get(slot, "AMAZON.SearchQuery")
-
-
-def _minutes(iso: str) -> float:
-    """Minutes in an ISO-8601 duration as parse_duration writes it (hours, minutes, seconds)."""
-    found = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?", iso)
-    if found is None:
-        return math.inf
-    hours, minutes, seconds = (int(g or 0) for g in found.groups())
-    return hours * 60 + minutes + seconds / 60

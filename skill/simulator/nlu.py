@@ -88,6 +88,8 @@ class Understander:
         self.discourse = [tokens(o) for o in alexa.get("discourse_openers", [])]
         self.closers = sorted((tokens(c) for c in alexa.get("discourse_closers", [])), key=len, reverse=True)
         self._classifier: Classifier | None = None
+        self._commands_alone: dict[str, bool] = {}
+        """An exact sample's carrier -> whether the statistical tier hears it alone as a command (see _told)."""
         language = model["interactionModel"]["languageModel"]
         self.invocation = tokens(language["invocationName"])
         self.fillers = frozenset(alexa["fillers"])
@@ -234,8 +236,11 @@ class Understander:
         """Whether an exact sample's carrier is a command by itself and the free text it carries is, on
         its own, surely told or asked: after "hold on" (a pause), "i feel dizzy" is a symptom to answer.
         A carrier that is no command ("my {statement}") leaves a complaint to the statistical tier."""
-        alone = self.classifier.guess(candidate.sample.split("{")[0])
-        if not alone.confident or alone.intent in FREE_TEXT:
+        carrier = candidate.sample.split("{")[0]
+        if carrier not in self._commands_alone:  # the samples are fixed: each carrier is classified once
+            alone = self.classifier.guess(carrier)
+            self._commands_alone[carrier] = alone.confident and alone.intent not in FREE_TEXT
+        if not self._commands_alone[carrier]:
             return False
         carried = " ".join(v.value for v in candidate.slots.values())
         inner = self.classifier.guess(carried)
