@@ -94,7 +94,7 @@ class BaseStore(ABC):
         if not isinstance(record, MemoryRecord):
             raise TypeError(f"expected a MemoryRecord, got {type(record).__name__}")
         fresh = checked(record)
-        fresh.prune(self._clock())
+        fresh.prune()
         return fresh
 
     @staticmethod

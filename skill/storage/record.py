@@ -9,7 +9,8 @@ can be smuggled in by a handler that sets a new key. What it holds:
 * ``verbosity``   – a ``settings.Verbosity``: "full", "short" or "quiet" coaching;
 * ``favourites``  – up to 20 routine ids, unique, oldest first;
 * ``last_routine``– the routine played most recently;
-* ``sessions``    – start times (epoch seconds) of recent sessions, the last 60 days, at most 200;
+* ``sessions``    – start times (epoch seconds, the requests' own) of recent sessions: the 60 days up to the
+  newest, at most 200;
 * ``disclaimer_heard`` – whether the one-time safety disclaimer has been played;
 * ``chimes``      – whether narration plays chimes at begin, switch sides and release (v3);
 * ``speech_rate`` – how fast the coach talks, within ``settings.SPEECH_RATE_MIN .. SPEECH_RATE_MAX``
@@ -128,10 +129,15 @@ class MemoryRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         """Record that a session started at ``started_at`` (epoch seconds)."""
         self.sessions = [*self.sessions, float(started_at)]
 
-    def prune(self, now: float) -> None:
-        """Drop sessions older than 60 days before ``now`` (and keep at most 200)."""
-        cutoff = now - SESSION_WINDOW_SECONDS
-        self.sessions = [s for s in self.sessions if s >= cutoff]
+    def prune(self) -> None:
+        """Drop sessions more than 60 days older than the newest one.
+
+        Sessions are stamped with their request's time, so the window is measured in that time
+        too: a server clock that disagrees with the requests' never drops a session just added.
+        """
+        if self.sessions:
+            cutoff = max(self.sessions) - SESSION_WINDOW_SECONDS
+            self.sessions = [s for s in self.sessions if s >= cutoff]
 
     def to_json(self) -> str:
         """Compact JSON body, as stored."""

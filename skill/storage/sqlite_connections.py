@@ -33,6 +33,15 @@ _SCHEMA = (
 _abandoned: list[sqlite3.Connection] = []
 
 
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('records', 'quarantine')"
+        )
+    }
+
+
 class _Connection(sqlite3.Connection):
     """A plain sqlite3 connection whose attributes can be replaced (tests patch ``execute``)."""
 
@@ -108,15 +117,27 @@ class SqliteConnections:
     def _open(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():
-                with self._creation_lock():
-                    if not self.path.exists():
-                        # orphans of a deleted database would be replayed into the new file
-                        for suffix in ("-wal", "-shm", "-journal"):
-                            with contextlib.suppress(FileNotFoundError):
-                                os.unlink(f"{self.path}{suffix}")
-                    return self._connect()
-            return self._connect()
+            if self.path.exists():
+                conn = self._connect()
+                if self._ready(conn):
+                    return self._register(conn)
+                conn.close()
+            # SQLite answers a journal-mode change that races another connection with "database
+            # is locked" at once, without waiting: one process at a time sets a database up
+            with self._creation_lock():
+                if not self.path.exists():
+                    # orphans of a deleted database would be replayed into the new file
+                    for suffix in ("-wal", "-shm", "-journal"):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(f"{self.path}{suffix}")
+                conn = self._connect()
+                try:
+                    self._set_up(conn)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                    raise
+                return self._register(conn)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
         except OSError as exc:
@@ -150,30 +171,39 @@ class SqliteConnections:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {max(0, int(self.timeout * 1000))}")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-            tables = {
-                name
-                for (name,) in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                    " AND name IN ('records', 'quarantine')"
-                )
-            }
-            if tables != {"records", "quarantine"}:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                    raise
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.close()
             raise
+        return conn
+
+    @staticmethod
+    def _ready(conn: sqlite3.Connection) -> bool:
+        """Whether the database is already in WAL mode with both tables (a plain read)."""
+        try:
+            wal = conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+            return wal and _tables(conn) == {"records", "quarantine"}
+        except sqlite3.OperationalError:
+            return False  # busy while another process sets it up: wait for it under the lock
+
+    @staticmethod
+    def _set_up(conn: sqlite3.Connection) -> None:
+        """WAL mode and the schema; called under the creation lock."""
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        if _tables(conn) != {"records", "quarantine"}:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _register(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         with self._all_lock:
             self._all.add(conn)
         return conn

@@ -148,8 +148,11 @@ def test_sessions_sorted_capped_and_pruned() -> None:
     assert len(many.sessions) == MAX_SESSIONS and many.sessions[0] == 50.0
     now = ts(2026, 3, 1)
     r = MemoryRecord(sessions=[now - 61 * 86400, now - 59 * 86400, now])
-    r.prune(now)
+    r.prune()
     assert r.sessions == [now - 59 * 86400, now]
+    long_ago = MemoryRecord(sessions=[ts(2020, 1, 1)])
+    long_ago.prune()  # the window ends at the newest session, not at the wall clock
+    assert long_ago.sessions == [ts(2020, 1, 1)]
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(ValidationError):
             checked(MemoryRecord(sessions=[bad]))

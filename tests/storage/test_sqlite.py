@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ from skill.storage import sqlite_connections as sqlite_module
 from ._workers import append_sessions
 
 USER = "amzn1.ask.account.SQLITE"
+NOW = float(int(time.time()))
 
 
 @pytest.fixture
@@ -62,6 +64,39 @@ def test_creates_directory_wal_and_tables(store: SqliteStore, path: Path) -> Non
     assert cols == ["user_id", "revision", "body", "updated"]
     assert [r[1] for r in conn.execute("PRAGMA table_info(quarantine)")] == ["user_id", "body", "kept_at"]
     conn.close()
+
+
+def test_a_database_another_process_is_setting_up_is_waited_for_not_reported_locked(path: Path) -> None:
+    """Two workers' first requests at once: SQLite refuses a journal-mode change that races
+    another connection with "database is locked" at once, so setting up takes the creation lock."""
+    path.parent.mkdir(parents=True)
+    other = sqlite3.connect(path, isolation_level=None)  # the other process, half-way through set-up
+    lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    other.execute("BEGIN IMMEDIATE")  # its schema transaction: a second writer would deadlock
+    outcome: list[object] = []
+    store = SqliteStore(path, timeout=10)
+    opener = threading.Thread(target=lambda: outcome.append(_try(lambda: store.update(USER, lambda r: r.add_session(NOW)))))
+    opener.start()
+    opener.join(0.3)
+    try:
+        assert opener.is_alive() and not outcome, outcome  # waiting for the lock, not failed
+    finally:
+        other.execute("COMMIT")
+        other.execute("PRAGMA journal_mode = WAL")
+        other.close()
+        os.close(lock)  # releases it
+        opener.join()
+    assert isinstance(outcome[0], MemoryRecord) and outcome[0].sessions == [NOW]
+    assert store.load(USER)[0].sessions == [NOW]
+    store.close()
+
+
+def _try(call):
+    try:
+        return call()
+    except StorageError as exc:
+        return exc
 
 
 def test_no_sqlite_errors_escape_on_a_path_that_cannot_be_a_database(tmp_path: Path) -> None:
