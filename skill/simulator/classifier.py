@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from skill.core.dialogue.choosing import ELSEWHERE
+from skill.core.faq.text import _stem
 from skill.core.selection import duration_seconds
 from skill.core.words import words as tokens
 from skill.simulator.envelopes import SlotValue
@@ -53,6 +55,10 @@ DENIABLE, NO_EQUIPMENT = frozenset({"EQUIPMENT"}), "none"
 """The slot types a value of which can be said not to be there, and the value that is no equipment."""
 _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
+
+
+def _stems(text: str) -> str:
+    return " ".join(_stem(w) for w in tokens(text))
 
 
 def _word_sets(section: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[str, frozenset[str]]:
@@ -171,7 +177,8 @@ class Classifier:
 
     def _fit(self, free_text: dict[str, list[str]], learn: dict[str, list[str]]) -> None:
         picks: dict[str, itertools.cycle] = {
-            kind: itertools.cycle([" ".join(k) for k in sorted(entries)]) for kind, entries in self.gazetteer.table.items()
+            kind: itertools.cycle([" ".join(k) for k in sorted(entries) if entries[k][0] != ELSEWHERE])
+            for kind, entries in self.gazetteer.table.items()
         }
         picks["AMAZON.DURATION"] = itertools.cycle(DURATION_EXAMPLES)
         picks["AMAZON.NUMBER"] = itertools.cycle(["three", "ten", "two"])
@@ -184,7 +191,7 @@ class Classifier:
         # Samples without a slot, for _like_slotless; for an intent that takes slots, what people
         # said with a value in it ("the desk break please") is no sample without one.
         self._slotless = {
-            intent: [s for s in samples if not _SLOT.search(s)
+            intent: [_stems(s) for s in samples if not _SLOT.search(s)
                      and not (self.slot_kinds.get(intent) and self.gazetteer.spans(tokens(s), fuzzy=False))]
             for intent, samples in learn.items()
         }
@@ -213,7 +220,8 @@ class Classifier:
                 marks[start] = (end, "AMAZON.DURATION")
                 taken |= set(range(start, end))
         for span in self.gazetteer.spans(words, fuzzy=False):
-            if not taken & set(range(span.start, span.end)):
+            # a part no routine works on stays its words: "my knees" is no more a request than a question
+            if span.id != ELSEWHERE and not taken & set(range(span.start, span.end)):
                 marks[span.start] = (span.end, span.kind)
                 taken |= set(range(span.start, span.end))
         delex: list[str] = []
@@ -273,7 +281,8 @@ class Classifier:
         """Whether words with none of the intent's slots read like one of its samples without slots."""
         if probability < SLOTLESS_LEAST:
             return False
-        hit = process.extractOne(" ".join(words), self._slotless.get(intent, []), scorer=fuzz.token_set_ratio)
+        # compared by stems: "let's do some stretching" reads like "let's stretch"
+        hit = process.extractOne(_stems(" ".join(words)), self._slotless.get(intent, []), scorer=fuzz.token_set_ratio)
         return hit is not None and hit[1] >= SLOTLESS_SIMILAR
 
     def slots(self, intent: str, words: list[str]) -> tuple[dict[str, SlotValue], tuple[tuple[str, Span | None, str], ...]]:
@@ -316,6 +325,8 @@ class Classifier:
                     shown.append((name, span, said))
         if custom and not any(n in slots for n in by_kind.values()):
             said = self._named_after_carrier(intent, words) or self._unresolved(words)
+            if said and set(said) <= self._known.get(intent, set()):
+                said = []  # the intent's own words name no value: "time for some stretching"
             kind = "BODY_AREA" if "BODY_AREA" in custom else sorted(custom)[0]
             name = by_kind[kind]
             if not said and (framed := self._framed(intent, words)) is not None:

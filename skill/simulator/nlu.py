@@ -13,6 +13,7 @@ from typing import Any
 
 from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, load_yaml
+from skill.core.dialogue.choosing import ELSEWHERE
 from skill.core.words import words as tokens
 from skill.dependencies import MissingDependency
 from skill.simulator.classifier import SUBSUMING as ROUTINE
@@ -212,7 +213,9 @@ class Understander:
             return None
         # A routine named outright and ranked first is asked for however unsure the tier is of it.
         named = any(v.id is not None and v.slot_type == ROUTINE for v in guess.slots.values())
-        valued = named or (guess.probability >= VALUED_LEAST and any(v.id is not None for v in guess.slots.values()))
+        # a part no routine works on is a value the skill cannot use: it ties nothing to the intent
+        valued = named or (guess.probability >= VALUED_LEAST
+                           and any(v.id not in (None, ELSEWHERE) for v in guess.slots.values()))
         for candidate in ranked:
             if candidate.intent == guess.intent:
                 return None

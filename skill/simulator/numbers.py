@@ -46,10 +46,12 @@ def parse_duration(text: str) -> str | None:
         if found and chunk in (["a"], ["an"], ["per"], ["every"], ["each"]):
             chunk = []  # "ten minutes a day" is how often, not a longer length
             break
-        amount = _amount(chunk[1:] if chunk[:1] == ["and"] else chunk)
+        halved = words[index + 1 : index + 4] == ["and", "a", "half"]
+        # "a quick minute and a half": the words before the unit describe it, the half counts it
+        amount = 1.0 if halved and not chunk else _amount(chunk[1:] if chunk[:1] == ["and"] else chunk)
         if amount is None:
             return None
-        if words[index + 1 : index + 4] == ["and", "a", "half"]:
+        if halved:
             amount += 0.5
             index += 3
         seconds = UNIT_SECONDS[word]

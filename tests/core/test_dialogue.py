@@ -8,6 +8,7 @@ from functools import cache
 import pytest
 
 from skill.core.dialogue import Dialogue, Event
+from skill.core.dialogue.choosing import ELSEWHERE
 from skill.core.faq import Matcher, load_entries
 from skill.core.memory import Memory
 from skill.core.phrases import Phrasebook, Voice
@@ -374,6 +375,24 @@ def test_unresolved_words_that_the_coach_declines_get_that_answer(slot, declined
     assert "physiotherapist" in text(reply)
     reply = coach(Event.START, **{slot: (unknown, None)})  # nothing it declines: it says so and offers what it has
     assert unknown in text(reply) and "physiotherapist" not in text(reply) and coach.state.routine is None
+
+
+def _elsewhere_names() -> list[str]:
+    import yaml
+
+    from skill.interaction_model import SOURCE
+
+    areas = yaml.safe_load(SOURCE.read_text())["slot_types"]["BODY_AREA"]
+    value = next(v for v in areas if v["id"] == ELSEWHERE)
+    return [value["value"], *value["synonyms"]]
+
+
+@pytest.mark.parametrize("name", _elsewhere_names())
+def test_each_part_no_routine_works_on_gets_the_answer_that_says_so(name):
+    coach = Coach()
+    coach(Event.LAUNCH)
+    reply = coach(Event.START, area=(name, ELSEWHERE))
+    assert coach.state.answer == "other-body-parts" and coach.state.routine is None, text(reply)
 
 
 def test_a_step_number_goes_to_that_step_and_an_unread_one_asks_which():

@@ -629,6 +629,9 @@ def test_a_data_folder_without_heard_questions_still_answers(tmp_path: Path, ent
         ("i had treatment for a growth before and this back ache is new", "red-flag-cancer-history"),
         ("her legs won't hold her and her back's sore", "red-flag-both-legs"),
         ("i keep tripping because neither leg wants to lift properly", "red-flag-both-legs"),
+        # the heart's pain told without the chest; chills told as feeling ill
+        ("the ache runs down my arm and up into my jaw", "red-flag-chest-pain"),
+        ("i feel poorly, hot then cold all night, and my lower back is killing me", "red-flag-fever-back-pain"),
     ],
 )
 def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
@@ -654,6 +657,9 @@ def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, 
         "my legs won't lift high enough for the knee hug",
         "my phone buzzes and i tense my shoulders",
         "i'm hot and sweaty after my run, can i stretch my back",
+        "should i put hot or cold on my back",
+        "is it hot or cold for a sore back when i'm ill with a cold",
+        "can i massage my jaw and my arm",
         "i'm hot and shaky after my run, can i stretch my back",
         "how much water should i drink to control soreness",
         "does the room temperature matter when i stretch",

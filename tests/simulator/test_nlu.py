@@ -182,7 +182,8 @@ def test_most_specific_match_wins(nlu):
     ("said", "iso"),
     [("five minutes", "PT5M"), ("5 minutes", "PT5M"), ("ten minute", "PT10M"), ("half an hour", "PT30M"),
      ("an hour", "PT1H"), ("90 seconds", "PT90S"), ("an hour and a half", "PT1H30M"),
-     ("one and a half minutes", "PT1M30S"), ("1 minute 30 seconds", "PT1M30S"), ("twenty five minutes", "PT25M")],
+     ("one and a half minutes", "PT1M30S"), ("1 minute 30 seconds", "PT1M30S"), ("twenty five minutes", "PT25M"),
+     ("minute and a half", "PT1M30S")],
 )
 def test_durations_become_iso_8601(said, iso):
     assert parse_duration(said) == iso
@@ -414,4 +415,20 @@ def test_a_word_that_is_a_value_is_no_slip_for_another(nlu):
 ])
 def test_a_warning_sign_told_after_a_command_reaches_the_answerer(nlu, text):
     heard = nlu.understand(text)
+    assert heard.intent == "StatementIntent", heard.explain
+
+
+@pytest.mark.parametrize("text", ["let's do some stretching", "i'd like to do some stretching", "time for some stretching"])
+def test_a_request_with_no_value_reads_like_its_samples_by_word_stems(nlu, text):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent" and not heard.slots, heard.explain
+
+
+@pytest.mark.parametrize("text", ["let's do some shopping", "open spotify"])
+def test_a_request_for_something_else_is_still_no_routine(nlu, text):
+    assert nlu.understand(text).intent == "AMAZON.FallbackIntent"
+
+
+def test_interjections_before_a_symptom_leave_it_told(nlu):
+    heard = nlu.understand("whoa my leg just gave way when i stood up")
     assert heard.intent == "StatementIntent", heard.explain

@@ -103,3 +103,20 @@ def test_a_routine_request_with_a_warning_sign_in_it_gets_urgent_advice(said, fl
     exchange = simulator.say(said)[-1]
     answer = next(e.answer for e in default_matcher().entries if e.id == flag)
     assert exchange.speech.startswith(answer[:60]), (exchange.speech, exchange.heard and exchange.heard.explain)
+
+
+@pytest.mark.parametrize("said", ["something for my calves", "my ankles are stiff, give me a routine",
+                                  "put on a ten minute knee routine", "can you do a stretch for my wrists"])
+def test_a_routine_asked_for_a_part_no_routine_works_on_is_declined(said):
+    simulator = _simulator(7)
+    simulator.say("open back coach")
+    assert simulator.say(said)[-1].answer == "other-body-parts"
+
+
+@pytest.mark.parametrize(("said", "routine"), [("start the lower back relief, the one with knees to chest", "lower-back-relief"),
+                                               ("do the desk break with the wrist stretch", "desk-break")])
+def test_a_step_that_names_such_a_part_still_starts_its_routine(said, routine):
+    simulator = _simulator(8)
+    simulator.say("open back coach")
+    exchange = simulator.say(said)[-1]
+    assert exchange.answer is None and exchange.heard.slots["routine"].id == routine, exchange.heard.explain

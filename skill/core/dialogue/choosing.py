@@ -14,6 +14,9 @@ log = logging.getLogger("backcoach.skill")
 
 AREA_ASKED = "a routine for my {}"
 """How an area slot's unresolved words are put to the quick-answer matcher: as the request they were in."""
+ELSEWHERE = "elsewhere"
+"""The interaction model's id for a body part no routine works on ("my knee"): asked about like
+words that resolve to nothing, so the quick answers say what the coach covers."""
 
 
 class Choosing(Conversation):
@@ -34,7 +37,7 @@ class Choosing(Conversation):
         unknown = [
             spoken
             for spoken, resolved in ((spoken_routine, routine_id), (spoken_area, area_id), (spoken_equipment, equipment_id))
-            if spoken and not resolved
+            if spoken and resolved in (None, ELSEWHERE)
         ]
         # Words that resolved to nothing may still describe a red flag ("a routine for my numb legs")
         # or something the coach declines ("stretches for plantar fasciitis": not its area). An area is
