@@ -143,7 +143,8 @@ class Classifier:
         for found in (self.carriers, self.value_carriers):
             for name, carriers in found.items():
                 found[name] = sorted({tuple(c): c for c in carriers}.values(), key=len, reverse=True)
-        self.value_frames = {name: self._frames(name, samples) for name, samples in self.samples.items()}
+        # from every expansion, not only those the model keeps: a frame does not come and go with the cap
+        self.value_frames = {name: self._frames(name, samples) for name, samples in learn.items()}
         """The words around a model sample's one custom value, before and after ("a", "routine"), and its
         slot, most words first."""
         self._known = {name: {w for s in samples for w in tokens(_SLOT.sub(" ", s))} for name, samples in self.samples.items()}

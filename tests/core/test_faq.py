@@ -889,3 +889,13 @@ def test_warning_signs_told_by_what_shows_them_raise_the_alarm(matcher: Matcher,
 ])
 def test_the_words_around_those_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).urgent is None
+
+
+# Alexa hands over the words after "how": what a thing costs is asked without "cost" or "price".
+@pytest.mark.parametrize(("question", "price"), [("much is a foam roller on amazon", True),
+                                                 ("much are massage guns these days", True),
+                                                 ("much is too much foam rolling", False),
+                                                 ("much is a good amount to stretch", False)])
+def test_how_much_a_thing_is_asks_its_price(matcher: Matcher, question: str, price: bool) -> None:
+    match = matcher.match(question)
+    assert (match.entry is not None and match.entry.id == "prices-and-money") == price, match.why

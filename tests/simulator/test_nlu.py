@@ -432,3 +432,15 @@ def test_a_request_for_something_else_is_still_no_routine(nlu, text):
 def test_interjections_before_a_symptom_leave_it_told(nlu):
     heard = nlu.understand("whoa my leg just gave way when i stood up")
     assert heard.intent == "StatementIntent", heard.explain
+
+
+@pytest.mark.parametrize(("text", "slot", "value"), [("what can i do in ten minutes", "duration", "PT10M"),
+                                                     ("what could we do with the tennis ball", "equipment", "tennis_ball")])
+def test_a_routine_asked_for_as_what_is_possible_is_a_routine(nlu, text, slot, value):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent" and (heard.slots[slot].id or heard.slots[slot].value) == value, heard.explain
+
+
+@pytest.mark.parametrize("text", ["what can i do about my posture", "what should i do with ice"])
+def test_what_to_do_about_something_else_is_still_asked(nlu, text):
+    assert nlu.understand(text).intent == "QuestionIntent"
