@@ -184,8 +184,8 @@ class SqliteConnections:
         try:
             wal = conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
             return wal and _tables(conn) == {"records", "quarantine"}
-        except sqlite3.OperationalError:
-            return False  # busy while another process sets it up: wait for it under the lock
+        except sqlite3.Error:
+            return False  # busy while another process sets it up: set up under the lock, which reports the rest
 
     @staticmethod
     def _set_up(conn: sqlite3.Connection) -> None:
