@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from skill.core.dialogue.choosing import ELSEWHERE
-from skill.core.faq.text import _stem
+from skill.core.faq.text import stem
+from skill.core.routines import ELSEWHERE
 from skill.core.selection import duration_seconds
 from skill.core.words import words as tokens
 from skill.simulator.envelopes import SlotValue
@@ -58,7 +58,7 @@ START = "<s>"
 
 
 def _stems(text: str) -> str:
-    return " ".join(_stem(w) for w in tokens(text))
+    return " ".join(stem(w) for w in tokens(text))
 
 
 def _word_sets(section: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[str, frozenset[str]]:

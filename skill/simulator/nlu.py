@@ -13,7 +13,7 @@ from typing import Any
 
 from skill import interaction_model as models
 from skill.core.datafiles import DATA_DIR, load_yaml
-from skill.core.dialogue.choosing import ELSEWHERE
+from skill.core.routines import ELSEWHERE
 from skill.core.words import words as tokens
 from skill.dependencies import MissingDependency
 from skill.simulator.classifier import SUBSUMING as ROUTINE

@@ -33,13 +33,16 @@ _SCHEMA = (
 _abandoned: list[sqlite3.Connection] = []
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {
-        name
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('records', 'quarantine')"
-        )
-    }
+_TABLES = frozenset({"records", "quarantine"})
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    found = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return _TABLES <= found
+
+
+def _in_wal(conn: sqlite3.Connection) -> bool:
+    return conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
 
 
 class _Connection(sqlite3.Connection):
@@ -182,17 +185,16 @@ class SqliteConnections:
     def _ready(conn: sqlite3.Connection) -> bool:
         """Whether the database is already in WAL mode with both tables (a plain read)."""
         try:
-            wal = conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
-            return wal and _tables(conn) == {"records", "quarantine"}
+            return _in_wal(conn) and _has_tables(conn)
         except sqlite3.Error:
             return False  # busy while another process sets it up: set up under the lock, which reports the rest
 
     @staticmethod
     def _set_up(conn: sqlite3.Connection) -> None:
         """WAL mode and the schema; called under the creation lock."""
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        if not _in_wal(conn):
             conn.execute("PRAGMA journal_mode = WAL")
-        if _tables(conn) != {"records", "quarantine"}:
+        if not _has_tables(conn):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _SCHEMA:

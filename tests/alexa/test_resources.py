@@ -75,8 +75,7 @@ def test_every_routine_is_reachable_through_the_slot_type(library):
 
 
 def test_slot_type_ids_match_the_routine_model():
-    from skill.core.dialogue.choosing import ELSEWHERE
-    from skill.core.routines import Area, Equipment
+    from skill.core.routines import ELSEWHERE, Area, Equipment
 
     model = _language_model("en-US")
     ids = {t["name"]: {v["id"] for v in t["values"]} for t in model["types"]}

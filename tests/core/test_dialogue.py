@@ -8,12 +8,11 @@ from functools import cache
 import pytest
 
 from skill.core.dialogue import Dialogue, Event
-from skill.core.dialogue.choosing import ELSEWHERE
 from skill.core.faq import Matcher, load_entries
 from skill.core.memory import Memory
 from skill.core.phrases import Phrasebook, Voice
 from skill.core.player import Awaiting, Player, PlayerState, Reply
-from skill.core.routines import load_library
+from skill.core.routines import ELSEWHERE, load_library
 from skill.core.timeline import Timeline
 from skill.storage.record import Resume
 

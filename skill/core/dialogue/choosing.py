@@ -7,16 +7,13 @@ from collections.abc import Mapping
 
 from skill.core.dialogue.base import NOT_SAID, Conversation, Heard, fits, heard
 from skill.core.player import Awaiting, Reply
-from skill.core.routines import Area, Equipment, Routine
+from skill.core.routines import ELSEWHERE, Area, Equipment, Routine
 from skill.core.selection import Request, choose, duration_seconds
 
 log = logging.getLogger("backcoach.skill")
 
 AREA_ASKED = "a routine for my {}"
 """How an area slot's unresolved words are put to the quick-answer matcher: as the request they were in."""
-ELSEWHERE = "elsewhere"
-"""The interaction model's id for a body part no routine works on ("my knee"): asked about like
-words that resolve to nothing, so the quick answers say what the coach covers."""
 
 
 class Choosing(Conversation):
@@ -40,8 +37,9 @@ class Choosing(Conversation):
             if spoken and resolved in (None, ELSEWHERE)
         ]
         # Words that resolved to nothing may still describe a red flag ("a routine for my numb legs")
-        # or something the coach declines ("stretches for plantar fasciitis": not its area). An area is
-        # asked about as what it is, a place wanting a routine ("my wrists" alone asks nothing).
+        # or something the coach declines ("stretches for plantar fasciitis": not its area), and a
+        # part no routine works on ("my knee") is asked about like them. An area is asked about as
+        # what it is, a place wanting a routine ("my wrists" alone asks nothing).
         for spoken in unknown:
             asked = [spoken, AREA_ASKED.format(spoken)] if spoken == spoken_area else [spoken]
             for match in map(self.faq.match, asked):

@@ -7,7 +7,7 @@ question holds one of its phrasings, or explains itself in words of the domain (
 
 from __future__ import annotations
 
-from skill.core.faq.text import _stem
+from skill.core.faq.text import stem
 
 MIN_SIMILARITY = 60.0
 """The chosen entry's closest phrasing must be at least this similar to the question (0 to 100)."""
@@ -38,7 +38,7 @@ EXPLAINED_SIMILARITY = 45.0
 """The phrasing similarity that a question so explained needs."""
 
 DOMAIN = frozenset(
-    _stem(w)
+    stem(w)
     for w in """back backs neck necks shoulder shoulders spine spinal lumbar muscle muscles knot knots
     massage massages massaging massager masseuse therapist stretch stretches stretching stretched
     foam roller rolling roll posture pain pains painful ache aches aching sore soreness stiff

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skill.core.faq.text import FaqError, Normalizer, _stem
+from skill.core.faq.text import FaqError, Normalizer, stem
 
 Slot = tuple[frozenset[str], int]
 """Stems any of which fills the slot, and how many other words may come before it (after the
@@ -26,14 +26,14 @@ def _alarm(keyword: str, normalizer: Normalizer) -> Alarm:
             for position, slot in enumerate(chunk.split("+")):
                 options = [w for w in slot.split("|") if w]
                 for word in options:
-                    if normalizer.tokens(word) != [_stem(word)]:
+                    if normalizer.tokens(word) != [stem(word)]:
                         seen = " ".join(normalizer.tokens(word)) or "nothing (a stopword)"
                         raise FaqError(
                             f"red-flag keyword '{keyword}': '{word}' never matches; questions read it as {seen}"
                         )
                 if not options:
                     raise FaqError(f"red-flag keyword '{keyword}' has an empty word")
-                slots.append((frozenset(_stem(w) for w in options), 0 if position else 1))
+                slots.append((frozenset(stem(w) for w in options), 0 if position else 1))
         if not slots:
             raise FaqError(f"red-flag keyword '{keyword}' has an empty part")
         groups.append(tuple(slots))

@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
 _KEEP_ENDINGS = ("ss", "us", "is", "ous")
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """Light suffix stripping so 'stretches', 'stretching' and 'stretched' meet at 'stretch'.
 
     Hand-written on purpose, not PyStemmer's Snowball: Snowball also strips derivational endings
@@ -57,10 +57,10 @@ def _stem(word: str) -> str:
         return word[:-2]
     for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("eed"):
-            stem = word[: -len(suffix)]
-            if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouylsz":
-                stem = stem[:-1]  # running -> run, stopped -> stop; rolling keeps its double l
-            return stem.removesuffix("e")
+            root = word[: -len(suffix)]
+            if len(root) >= 3 and root[-1] == root[-2] and root[-1] not in "aeiouylsz":
+                root = root[:-1]  # running -> run, stopped -> stop; rolling keeps its double l
+            return root.removesuffix("e")
     if word.endswith("ly") and len(word) >= 6:
         return word[:-2]
     if word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
@@ -124,7 +124,7 @@ class Negation:
         """Positions of the words (after synonyms) that name a symptom said to be absent."""
         out: set[int] = set()
         for i, word in enumerate(found):
-            if _stem(word) not in self.symptoms:
+            if stem(word) not in self.symptoms:
                 continue
             if i >= 2 and found[i - 1] in self.joiners and i - 2 in out:
                 out.add(i)  # "no numbness or tingling"
@@ -156,7 +156,7 @@ def load_negation(path: Path | None = None) -> Negation:
             if not all(isinstance(w, str) for w in raw[key]):  # YAML reads a bare no as false
                 raise FaqError(f"{path}: every word of {key} must be a string (quote words like \"no\")")
         lists = {k: frozenset(" ".join(words(w)) for w in raw[k]) for k in _NEGATION_LISTS}
-        return Negation(frozenset(_stem(w) for w in raw["symptoms"]), **lists)
+        return Negation(frozenset(stem(w) for w in raw["symptoms"]), **lists)
     except DataFileError as exc:
         raise FaqError(str(exc)) from exc
     except (KeyError, TypeError) as exc:
@@ -196,7 +196,7 @@ class Normalizer:
                 replaced.append(found[i])
                 i += 1
         denied = self.negation.denied(replaced) if self.negation is not None else ()
-        return [_stem(w) for i, w in enumerate(replaced) if w not in STOPWORDS and i not in denied]
+        return [stem(w) for i, w in enumerate(replaced) if w not in STOPWORDS and i not in denied]
 
 
 def content(text: str) -> str:

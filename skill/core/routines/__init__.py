@@ -12,6 +12,7 @@ from skill.core.routines.terms import (
     DEFAULT_CUES,
     DEFAULT_MIN,
     DOSE_LIMITS,
+    ELSEWHERE,
     MOVE_SECONDS,
     Area,
     Cue,
@@ -22,7 +23,7 @@ from skill.core.routines.terms import (
 )
 
 __all__ = [
-    "BODY_PARTS", "DEFAULT_CUES", "DEFAULT_MIN", "DOSE_LIMITS", "MOVE_SECONDS", "SIDE_WORDS", "Area", "Breath", "Cue",
+    "BODY_PARTS", "DEFAULT_CUES", "DEFAULT_MIN", "DOSE_LIMITS", "ELSEWHERE", "MOVE_SECONDS", "SIDE_WORDS", "Area", "Breath", "Cue",
     "Equipment", "Kind", "Level", "Library", "Move", "Routine", "RoutineError", "Step", "load_library", "load_routine",
     "side_pairs", "step_key", "step_number", "swap_problems",
 ]

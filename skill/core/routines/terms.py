@@ -39,6 +39,10 @@ class Area(StrEnum):
     FULL_BODY = "full_body"
 
 
+ELSEWHERE = "elsewhere"
+"""The interaction model's area id for a body part no routine works on ("my knee")."""
+
+
 class Equipment(StrEnum):
     """Things a routine needs at hand."""
 
