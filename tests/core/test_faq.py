@@ -632,6 +632,10 @@ def test_a_data_folder_without_heard_questions_still_answers(tmp_path: Path, ent
         # the heart's pain told without the chest; chills told as feeling ill
         ("the ache runs down my arm and up into my jaw", "red-flag-chest-pain"),
         ("i feel poorly, hot then cold all night, and my lower back is killing me", "red-flag-fever-back-pain"),
+        # thrown by an animal, a landing on the tailbone, pain that never lets up whatever you do
+        ("the pony bucked me off on sunday and my lower back is sore", "red-flag-fall-or-accident"),
+        ("slipped on the ice and landed right on my coccyx", "red-flag-fall-or-accident"),
+        ("for a month now the ache never eases, even when i rest", "red-flag-night-pain"),
     ],
 )
 def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
@@ -682,6 +686,10 @@ def test_warning_signs_told_in_everyday_words_raise_the_alarm(matcher: Matcher, 
         "i love the buzz in my legs after a back stretch",
         "my legs are heavy after running, the two of them",
         "my toddler turned on the waterworks and my back aches from carrying her",
+        "the knot never eases when i roll it",
+        "my neck never really eases after a long day at the desk",
+        "which stretch is good for a sore tailbone",
+        "i threw a ball for the dog and my shoulder aches",
     ],
 )
 def test_the_everyday_words_of_warning_signs_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:

@@ -444,3 +444,31 @@ def test_a_routine_asked_for_as_what_is_possible_is_a_routine(nlu, text, slot, v
 @pytest.mark.parametrize("text", ["what can i do about my posture", "what should i do with ice"])
 def test_what_to_do_about_something_else_is_still_asked(nlu, text):
     assert nlu.understand(text).intent == "QuestionIntent"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("could i have a couple of extra seconds on every stretch", "SlowerIntent"),
+    ("ten more seconds per side please", "SlowerIntent"),
+    ("shave a few seconds off every hold", "FasterIntent"),
+    ("five fewer seconds on each one", "FasterIntent"),
+])
+def test_seconds_added_to_or_taken_off_every_hold_change_the_pace(nlu, text, intent):
+    assert nlu.understand(text).intent == intent, nlu.understand(text).explain
+
+
+@pytest.mark.parametrize("text", ["give me a few seconds", "give me ten seconds"])
+def test_a_few_seconds_for_no_hold_in_particular_is_still_no_pace(nlu, text):
+    assert nlu.understand(text).intent not in ("SlowerIntent", "FasterIntent")
+
+
+@pytest.mark.parametrize("text", ["did i exercise last week", "have i stretched at all this week",
+                                  "when was the last time i did my stretches", "when was my most recent session"])
+def test_whether_or_when_a_session_was_done_asks_for_progress(nlu, text):
+    assert nlu.understand(text).intent == "ProgressIntent", nlu.understand(text).explain
+
+
+@pytest.mark.parametrize(("text", "equipment"), [("could really do with a quick tennis ball session", "tennis_ball"),
+                                                 ("really could use a roller workout right now", "foam_roller")])
+def test_what_someone_could_do_with_asks_for_a_routine(nlu, text, equipment):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent" and heard.slots["equipment"].id == equipment, heard.explain

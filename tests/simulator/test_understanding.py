@@ -93,13 +93,17 @@ FLOORS = {
     "test25": {"commands": 0.91, "questions": 0.96, "red flags": 0.99, "out of scope": 0.76},
     "test26": {"commands": 0.89, "questions": 0.98, "red flags": 0.96, "out of scope": 0.94},
     "test27": {"commands": 0.95, "questions": 0.98, "red flags": 0.99, "out of scope": 0.89},
-    "test28": {"commands": 0.87, "questions": 0.95, "red flags": 0.97, "out of scope": 0.91},
+    # Learning dev32 cost test28 one question (62 -> 61 of 65) while the test halves together gained
+    # five commands, two red flags and a refusal; the floor allows that row.
+    "test28": {"commands": 0.87, "questions": 0.93, "red flags": 0.97, "out of scope": 0.91},
     # Set before dev29 was learned, which cost one command (117 -> 116 of 121); the floor allows that row.
     "test29": {"commands": 0.95, "questions": 0.96, "red flags": 0.99, "out of scope": 0.99},
     "test30": {"commands": 0.88, "questions": 0.89, "red flags": 0.96, "out of scope": 0.88},
     # Learning dev31 cost test31 one refusal (39 -> 38 of 52) while the test halves gained 16 commands
-    # and a red flag for two questions and that refusal; this floor allows that row.
-    "test31": {"commands": 0.90, "questions": 0.98, "red flags": 0.99, "out of scope": 0.73},
+    # and a red flag for two questions and that refusal; the dev32 round (its new samples, then
+    # learning it) cost two more refusals (38 -> 36) and a question (71 -> 70 of 72) for the gains
+    # told at test28. These floors allow those rows, no more.
+    "test31": {"commands": 0.90, "questions": 0.97, "red flags": 0.99, "out of scope": 0.69},
     "test32": {"commands": 0.67, "questions": 0.96, "red flags": 0.99, "out of scope": 0.80},
     "test33": {"commands": 0.81, "questions": 0.97, "red flags": 0.96, "out of scope": 0.74},
 }
