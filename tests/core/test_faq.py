@@ -484,6 +484,9 @@ def test_long_questions_about_something_else_are_still_declined(matcher: Matcher
         "find a physio near me and book them for monday",
         "please order me a spiky ball from the shop",
         "remind me to do my neck stretches after lunch",
+        # ordering, told by its verb alone
+        "reorder the massage oil i bought last month",
+        "order another foam roller like my old one",
     ],
 )
 def test_requests_to_do_something_are_declined(matcher: Matcher, question: str) -> None:
@@ -498,6 +501,7 @@ def test_requests_to_do_something_are_declined(matcher: Matcher, question: str) 
         # Alexa drops "should i", so only openings with the person as object count as requests.
         ("set a reminder to stretch every hour", "stretch-break-frequency"),
         ("book a deep tissue massage or a swedish one", "deep-tissue-massage"),
+        ("foam roller should i buy for a beginner", "choosing-a-foam-roller"),
     ],
 )
 def test_questions_that_start_like_requests_are_answered(matcher: Matcher, question: str, expected: str) -> None:
