@@ -21,6 +21,9 @@ FUZZY_WORD = 75
 """Least rapidfuzz ratio for each word of such a span against the value's word in its place..."""
 SHORT_WORD = 3
 """...where words of this many letters or fewer must match exactly."""
+FAMILY_STEM = 4
+"""Letters two words of a value named in part must share to count as one word's forms (not "roll",
+which is a verb before an area: "foam roll my upper back" names an area and equipment)."""
 MAX_SPAN = 8
 PARTIAL_KEY = 3
 """A value whose name has this many words or more (glue aside) may be named in part..."""
@@ -200,7 +203,7 @@ class Gazetteer:
                     unused, matched, end, telling = list(content), 0, start, False
                     for at in range(start, len(words)):
                         word = words[at]
-                        hit = None if word in GLUE else next((w for w in unused if _near_word(word, w)), None)
+                        hit = None if word in GLUE else next((w for w in unused if _near_word(word, w) or _same_family(word, w)), None)
                         if hit is not None:
                             unused.remove(hit)
                             matched, end, telling = matched + 1, at + 1, telling or hit not in others
@@ -218,6 +221,12 @@ def _near_word(said: str, value: str) -> bool:
     if said == value:
         return True
     return min(len(said), len(value)) > SHORT_WORD and fuzz.ratio(said, value) >= FUZZY_WORD
+
+
+def _same_family(said: str, value: str) -> bool:
+    """Whether two words are forms of one stem ("opening" and "opener", "rolling" and "roller"):
+    they share their first FAMILY_STEM letters and neither is shorter than one more."""
+    return min(len(said), len(value)) > FAMILY_STEM and said[:FAMILY_STEM] == value[:FAMILY_STEM]
 
 
 def duration_spans(words: list[str]) -> list[tuple[int, int, str]]:

@@ -118,13 +118,16 @@ def _found(classifier, text: str) -> dict[str, str | None]:
     [
         ("do the neck range one", "neck-range-of-motion"),
         ("tennis ball upper back release please", "upper-back-tennis-ball"),
+        # another form of a word of its name: "opening" for "opener"
+        ("the chest and shoulders opening routine", "chest-and-shoulder-opener"),
     ],
 )
 def test_a_routine_named_in_part_by_a_telling_word_is_that_routine(classifier, said, routine):
     assert _found(classifier, said).get("ROUTINE") == routine
 
 
-@pytest.mark.parametrize("said", ["mid back foam roller five minutes", "the foam roller for my upper back"])
+@pytest.mark.parametrize("said", ["mid back foam roller five minutes", "the foam roller for my upper back",
+                                  "foam roll my upper back with the roller"])
 def test_an_area_and_equipment_said_together_name_no_routine(classifier, said):
     found = _found(classifier, said)
     assert "ROUTINE" not in found and found.get("EQUIPMENT") == "foam_roller", found
