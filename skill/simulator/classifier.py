@@ -34,6 +34,11 @@ NOT_A_NAME = frozenset("one ones last previous next beginning start end it that 
 """First words after a carrier that point at a place rather than name it ("go back to the one we just did")."""
 NOT_SAID_OF_A_VALUE = frozenset("me dear please now today tonight then mate love thanks pal darling for".split())
 """Words of address and time around a value, never part of it."""
+CLAUSE_WORDS = frozenset("i i'm im i've ive i'd i'll you you're we we're they he she it's but because cos since so".split())
+"""Words that open another clause, so a value the model does not know ends before them: in "for hours
+and i'm all seized up" nothing after "and" names a place."""
+FOR_A_TIME = frozenset("hours ages days weeks months years ever while yonks long".split())
+"""Words after "for" that say how long something has gone on, not where: "driving for hours"."""
 SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard..."""
 SLOTLESS_SIMILAR = 75
@@ -447,13 +452,14 @@ class Classifier:
         for at in range(len(words) - 2, -1, -1):
             if words[at] == "for" or (words[at] == "on" and words[at + 1] in ("my", "the")):
                 rest = words[at + 1 :]
-                if rest[0] == "me":
+                if rest[0] == "me" or rest[0] in FOR_A_TIME:
                     continue  # "pick one for me and go": "me" for "my" before a body part was read as "my" already
                 if rest[0] in ("my", "the", "a", "an"):
                     rest = rest[1:]
                 start = len(words) - len(rest)
                 kept = itertools.takewhile(lambda i: i not in timed, range(start, len(words)))
-                said = [words[i] for i in kept if words[i] not in NOT_SAID_OF_A_VALUE]
+                said = [words[i] for i in itertools.takewhile(lambda i: words[i] not in CLAUSE_WORDS, kept)
+                        if words[i] not in NOT_SAID_OF_A_VALUE]
                 if said:  # else an earlier "for": "a routine for my numb thigh for five minutes"
                     return said[:UNRESOLVED_WORDS]
         return []
@@ -468,7 +474,7 @@ class Classifier:
             rest = rest[1:]
         if not rest or rest[0] in NOT_A_NAME:
             return []
-        return rest[:UNRESOLVED_WORDS]
+        return list(itertools.takewhile(lambda w: w not in CLAUSE_WORDS, rest))[:UNRESOLVED_WORDS]
 
     def _framed(self, intent: str, words: list[str]) -> tuple[str, list[str]] | None:
         """A slot and the words for it the model does not know, where a sample frames a value on both
@@ -484,7 +490,8 @@ class Classifier:
                 if start and words[start - 1] not in known:
                     break
                 if tuple(words[start : start + len(before)]) == before and 0 < len(middle) <= UNRESOLVED_WORDS \
-                        and any(w not in known for w in middle) and not duration_spans(middle):
+                        and any(w not in known for w in middle) and not duration_spans(middle) \
+                        and not CLAUSE_WORDS.intersection(middle):
                     return slot, middle
         return None
 
