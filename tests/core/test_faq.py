@@ -911,3 +911,28 @@ def test_the_words_around_those_signs_alone_raise_no_alarm(matcher: Matcher, que
 def test_how_much_a_thing_is_asks_its_price(matcher: Matcher, question: str, price: bool) -> None:
     match = matcher.match(question)
     assert (match.entry is not None and match.entry.id == "prices-and-money") == price, match.why
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("should i let them operate on my lower back", "no-treatment-decisions"),
+    ("is a cortisone shot in my shoulder a good idea", "no-treatment-decisions"),
+    ("do i need an x ray for this neck pain", "no-treatment-decisions"),
+    ("is the massage gun in the sale worth getting", "prices-and-money"),
+    ("where can i get the cheapest tennis balls", "prices-and-money"),
+    ("how do i give myself a facial massage", "other-body-parts"),
+    ("can i roll a lacrosse ball under my foot", "other-body-parts"),
+    ("if this is a slipped disc or just a strain", "no-diagnosis"),
+])
+def test_treatments_bargains_faces_feet_and_embedded_diagnoses_are_declined(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+
+
+@pytest.mark.parametrize(("question", "not_meant"), [
+    ("should i lie face down on the roller", "other-body-parts"),
+    ("my friend got me a massage voucher, what happens at a swedish massage", "prices-and-money"),
+    ("i had a scan last year for thin bones, can i still foam roll", "no-treatment-decisions"),
+])
+def test_words_near_those_refusals_do_not_decline(matcher: Matcher, question: str, not_meant: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is None or match.entry.id != not_meant, match.why

@@ -472,3 +472,62 @@ def test_whether_or_when_a_session_was_done_asks_for_progress(nlu, text):
 def test_what_someone_could_do_with_asks_for_a_routine(nlu, text, equipment):
     heard = nlu.understand(text)
     assert heard.intent == "StartRoutineIntent" and heard.slots["equipment"].id == equipment, heard.explain
+
+
+@pytest.mark.parametrize("text", ["play something relaxing", "put on something calming while i stretch"])
+def test_playing_something_with_no_routine_in_it_is_media(nlu, text):
+    assert nlu.understand(text).intent == "AMAZON.FallbackIntent", nlu.understand(text).explain
+
+
+@pytest.mark.parametrize(("text", "slot", "value"), [("play the bedtime one", "routine", "bedtime-wind-down"),
+                                                     ("put on something for my lower back", "area", "lower_back")])
+def test_playing_a_routine_or_something_for_an_area_is_still_a_routine(nlu, text, slot, value):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent" and heard.slots[slot].id == value, heard.explain
+
+
+@pytest.mark.parametrize("text", ["i've been sat in the car for hours and i'm stiff all over",
+                                  "just off a long train ride, i need a stretch"])
+def test_an_unknown_value_never_runs_into_another_clause_or_a_length_of_time(nlu, text):
+    heard = nlu.understand(text)
+    assert not any(v.slot_type == "BODY_AREA" and v.id is None for v in heard.slots.values()), heard.explain
+
+
+def test_an_unknown_body_part_is_still_passed_on():
+    heard = understander("en-US").understand("start a routine for my elbows")
+    assert heard.intent == "StartRoutineIntent" and heard.slots["area"].value == "elbows", heard.explain
+
+
+@pytest.mark.parametrize(("text", "routine"), [("the tennis ball one, or wait, the bedtime one", "bedtime-wind-down"),
+                                               ("the desk break, or, um, no, the spine decompression", "spine-decompression"),
+                                               ("neck range of motion i meant reverse presses", "reverse-presses")])
+def test_or_no_or_wait_and_i_meant_correct_what_came_before(nlu, text, routine):
+    heard = nlu.understand(text)
+    assert heard.intent == "StartRoutineIntent" and heard.slots["routine"].id == routine, heard.explain
+
+
+@pytest.mark.parametrize("text", ["okay so what can i actually ask you", "what kind of questions can i ask",
+                                  "what things do you know about"])
+def test_asking_what_may_be_asked_is_help(nlu, text):
+    assert nlu.understand(text).intent == "AMAZON.HelpIntent", nlu.understand(text).explain
+
+
+@pytest.mark.parametrize(("text", "intent"), [("switch the beeping off", "ChimesOffIntent"),
+                                              ("reschedule my physio appointment for friday", "AMAZON.FallbackIntent"),
+                                              ("what's your favourite exercise", "AMAZON.FallbackIntent"),
+                                              ("cancel that", "AMAZON.CancelIntent")])
+def test_sounds_appointments_and_chit_chat(nlu, text, intent):
+    assert nlu.understand(text).intent == intent, nlu.understand(text).explain
+
+
+@pytest.mark.parametrize(("text", "feeling"), [("honestly a piece of cake", "easy"), ("it was a walk in the park", "easy"),
+                                               ("not too bad", "right"), ("felt amazing", "right"),
+                                               ("i struggled a bit with that", "hard"), ("that was hard going", "hard")])
+def test_how_it_felt_in_everyday_words(nlu, text, feeling):
+    heard = nlu.understand(text)
+    assert heard.intent == "FeelingIntent" and heard.slots["feeling"].id == feeling, heard.explain
+
+
+@pytest.mark.parametrize(("text", "intent"), [("fine", "AMAZON.YesIntent"), ("no", "AMAZON.NoIntent")])
+def test_a_bare_yes_or_no_word_is_still_an_answer(nlu, text, intent):
+    assert nlu.understand(text).intent == intent
