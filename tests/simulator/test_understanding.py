@@ -1,8 +1,8 @@
 """Understanding end to end on blind annotation sets: the nlu-eval command and the floors CI holds.
 
 The sets in tests/data/eval/ were written by people who never saw the interaction model, the
-templates or the FAQ phrasings. dev/ to dev34/ may be read while building the model, and the coach
-learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test35/ are only ever scored, and
+templates or the FAQ phrasings. dev/ to dev35/ may be read while building the model, and the coach
+learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test36/ are only ever scored, and
 a failing check here reports figures, never the utterances.
 """
 
@@ -17,7 +17,7 @@ from skill.dependencies import MissingDependency
 from skill.simulator.evaluation import EvaluationError, evaluate, read
 from skill.simulator.nlu import Understander, understander
 
-TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24", "test25", "test26", "test27", "test28", "test29", "test30", "test31", "test32", "test33", "test34", "test35"))
+TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24", "test25", "test26", "test27", "test28", "test29", "test30", "test31", "test32", "test33", "test34", "test35", "test36"))
 """test/ is the scored half of the first blind sets; test2/ and test3/ later blind sets from other
 writers, working from the brief alone, scored only and never read (test3 to test5 without the rows a
 development set already has; test4 and test5 also without their KeepGoingIntent and ShorterIntent
@@ -52,7 +52,8 @@ stories with ordinary aches beside them) and test34 with dev33 (non-native, regi
 speakers; questions told as complaints, stories and comparisons, some mid-routine; red flags in
 understatement, third person and euphemism beside harmless look-alikes, and refusals of every
 kind) and test35 with dev34 (refusals close to the coach's scope beside in-scope questions that
-look like them, and routines asked for every way), all without the rows an earlier set
+look like them, and routines asked for every way) and test36 with dev35 (steering a routine while
+doing it, and whole sessions of twenty very different people), all without the rows an earlier set
 already has."""
 FLOORS = {
     # 25 out-of-scope rows: one row is 4 points. Learning dev6 cost this set one of them (23 -> 22)
@@ -120,6 +121,7 @@ FLOORS = {
     "test33": {"commands": 0.81, "questions": 0.94, "red flags": 0.96, "out of scope": 0.74},
     "test34": {"commands": 0.97, "questions": 0.97, "red flags": 0.99, "out of scope": 0.88},
     "test35": {"commands": 0.86, "questions": 0.99, "red flags": 0.99, "out of scope": 0.88},
+    "test36": {"commands": 0.91, "questions": 0.99, "red flags": 0.99, "out of scope": 0.99},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""
