@@ -936,3 +936,8 @@ def test_treatments_bargains_faces_feet_and_embedded_diagnoses_are_declined(matc
 def test_words_near_those_refusals_do_not_decline(matcher: Matcher, question: str, not_meant: str) -> None:
     match = matcher.match(question)
     assert match.entry is None or match.entry.id != not_meant, match.why
+
+
+def test_a_spot_on_the_body_is_a_place_not_a_blemish(matcher: Matcher) -> None:
+    match = matcher.match("pressing a spot near my shoulder blade makes my head ache, is that normal")
+    assert match.entry is not None and match.entry.id == "referred-pain", match.why

@@ -531,3 +531,11 @@ def test_how_it_felt_in_everyday_words(nlu, text, feeling):
 @pytest.mark.parametrize(("text", "intent"), [("fine", "AMAZON.YesIntent"), ("no", "AMAZON.NoIntent")])
 def test_a_bare_yes_or_no_word_is_still_an_answer(nlu, text, intent):
     assert nlu.understand(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [("please talk more slow", "TalkSlowerIntent"),
+                                              ("end the whole session", "AMAZON.StopIntent"),
+                                              ("a bit more recovery between the reps please", "SlowerIntent"),
+                                              ("i could do with a quick break", "AMAZON.PauseIntent")])
+def test_plain_and_non_native_forms_of_steering(nlu, text, intent):
+    assert nlu.understand(text).intent == intent, nlu.understand(text).explain
