@@ -39,6 +39,9 @@ CLAUSE_WORDS = frozenset("i i'm im i've ive i'd i'll you you're we we're they he
 and i'm all seized up" nothing after "and" names a place."""
 FOR_A_TIME = frozenset("hours ages days weeks months years ever while yonks long".split())
 """Words after "for" that say how long something has gone on, not where: "driving for hours"."""
+OPTIONAL_SHARE = 0.5
+"""An intent with slots whose samples are at least this share slotless takes its slots as extras
+("skip", and "skip the pelvic tilts"): heard with none, it needs no more certainty than any intent."""
 SLOTLESS_LEAST = 0.8
 """Least confidence for an intent with slots when none of its slots was heard..."""
 SLOTLESS_SIMILAR = 75
@@ -132,6 +135,10 @@ class Classifier:
             kinds = {s["name"]: s["type"] for s in intent.get("slots", [])}
             self.slot_kinds[name] = kinds
             self.samples[name] = list(intent.get("samples", []))
+        self.optional_slots = {
+            name for name, samples in self.samples.items()
+            if self.slot_kinds[name] and sum(not _SLOT.search(s) for s in samples) >= OPTIONAL_SHARE * len(samples)
+        }
         for name, phrases in alexa["built_in_intents"].items():
             if name in self.samples:
                 self.samples[name] += list(phrases)
@@ -270,12 +277,14 @@ class Classifier:
             confident = False  # not one word in common with anything the intent was taught
         slots, spans = self.slots(top[0], words)
         kinds = set(self.slot_kinds.get(top[0], {}).values())
-        if kinds and "AMAZON.SearchQuery" not in kinds and not slots and not self._like_slotless(top[0], words, top[1]):
+        optional = top[0] in self.optional_slots
+        if kinds and not optional and "AMAZON.SearchQuery" not in kinds and not slots \
+                and not self._like_slotless(top[0], words, top[1]):
             # An intent that takes slots, heard with none of them, must be sure of its carrier
             # words alone: "open spotify" is not a routine to start.
             confident = False
         counted = any(self.slot_kinds[top[0]].get(name) == "AMAZON.NUMBER" for name in slots)
-        if kinds and all(k in self.gazetteer.table or k == "AMAZON.NUMBER" for k in kinds) and not counted \
+        if kinds and not optional and all(k in self.gazetteer.table or k == "AMAZON.NUMBER" for k in kinds) and not counted \
                 and not any(v.id for v in slots.values()) and not self._named_after_carrier(top[0], words):
             # An intent made only of named values ("go to child's pose") with none of them heard,
             # and no name said where its samples say one, is a guess from its carrier words: "go

@@ -400,3 +400,12 @@ def test_a_step_number_goes_to_that_step_and_an_unread_one_asks_which():
     assert "step 2 of" in text(coach(Event.PAUSE, wait=3.0))
     assert "only has" in text(coach(Event.GO_TO, number=("40", None)))
     assert "which step" in text(coach(Event.GO_TO, number=("?", None))).lower()
+
+
+def test_skipping_a_step_still_to_come_moves_nothing_and_says_when_to_skip_it():
+    coach, _ = _started()
+    here = coach.state.step
+    reply = coach(Event.SKIP, wait=3, step=("chin tucks", "chin-tucks"))
+    assert coach.state.step == here and "chin tucks" in text(reply).lower() and "skip" in text(reply).lower()
+    coach(Event.SKIP, wait=1, step=("settling in", "settling-in"))  # the step under way: skipped
+    assert coach.state.step > here

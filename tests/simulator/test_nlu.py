@@ -539,3 +539,10 @@ def test_a_bare_yes_or_no_word_is_still_an_answer(nlu, text, intent):
                                               ("i could do with a quick break", "AMAZON.PauseIntent")])
 def test_plain_and_non_native_forms_of_steering(nlu, text, intent):
     assert nlu.understand(text).intent == intent, nlu.understand(text).explain
+
+
+@pytest.mark.parametrize(("text", "step"), [("skip the pelvic tilts", "pelvic-tilts"), ("leave out the knee rock today", "knee-rock"),
+                                            ("skip this one, it hurts", None), ("give that one a miss", None)])
+def test_skip_names_a_step_or_none(nlu, text, step):
+    heard = nlu.understand(text)
+    assert heard.intent == "SkipIntent" and (heard.slots["step"].id if "step" in heard.slots else None) == step, heard.explain

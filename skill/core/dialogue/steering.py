@@ -25,13 +25,30 @@ class Steering(Conversation):
         return self.player.next(self.state, self.voice, self.now, by_side=True)
 
     def on_skip(self, slots: Mapping[str, Heard]) -> Reply:
-        """Leave this step, both sides of it, and go to the following one."""
+        """Leave this step, both sides of it, and go to the following one; a step named that is still
+        to come is left to be skipped when it starts ("skip the chin tucks" during the nods)."""
         if self.latest is Awaiting.CHECK_IN:
             return self._another(Reply().say(self.voice.say("skill.no_then")))  # "skip" the check-in: nothing changes
         self._routine_only()
         if self.latest is Awaiting.SAFETY:
             return self.player.begin(self.state, self.voice, self.now)
+        spoken, key = slots.get("step", NOT_SAID)
+        if spoken or key:
+            program = self.player.state_program(self.state, self.voice)
+            wanted = key or step_key(spoken or "")
+            named = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
+            if named is not None and named > self.state.step:
+                return self._waiting(Reply().say(self.voice.say("player.skip_later", name=program.routine.steps[named].name)))
         return self.player.next(self.state, self.voice, self.now)
+
+    def _waiting(self, reply: Reply) -> Reply:
+        """A reply that moves nothing on: how to carry on from a hold, or what to say next."""
+        if self._hold():
+            reply.say(self.voice.say("player.resume_hint"))
+            reply.reprompt = self.voice.say("player.paused_reprompt")
+        else:
+            reply.reprompt = self.voice.say("skill.what_next_reprompt")
+        return reply
 
     def on_go_to(self, slots: Mapping[str, Heard]) -> Reply:
         """Jump to a step of this routine by its name ("go to child's pose") or its number ("go to step three")."""
@@ -53,13 +70,7 @@ class Steering(Conversation):
                 missing = self.voice.say("player.which_step")
             else:
                 missing = self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " ")))
-            reply = Reply().say(missing)
-            if self._hold():
-                reply.say(self.voice.say("player.resume_hint"))
-                reply.reprompt = self.voice.say("player.paused_reprompt")
-            else:
-                reply.reprompt = self.voice.say("skill.what_next_reprompt")
-            return reply
+            return self._waiting(Reply().say(missing))
         return self.player.narrate(self.state, self.voice, Position(found), self.now)
 
     def on_previous(self, slots: Mapping[str, Heard]) -> Reply:
