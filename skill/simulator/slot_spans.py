@@ -209,7 +209,10 @@ class Gazetteer:
                             matched, end, telling = matched + 1, at + 1, telling or hit not in others
                         elif word not in GLUE or word in FUNCTION_WORDS:
                             break
-                    if matched >= least and telling and words[start] not in GLUE:
+                    # Pointed at as one thing, words other types also have name it too: "the chest
+                    # and shoulder one", "that upper back foam rolling session".
+                    pointed = start > 0 and words[start - 1] in POINTING and end < len(words) and words[end] in REFERENCE
+                    if matched >= least and (telling or pointed) and words[start] not in GLUE:
                         partial.append(Span(start, end, kind, value_id, name, False, matched))
         return partial
 

@@ -941,3 +941,21 @@ def test_words_near_those_refusals_do_not_decline(matcher: Matcher, question: st
 def test_a_spot_on_the_body_is_a_place_not_a_blemish(matcher: Matcher) -> None:
     match = matcher.match("pressing a spot near my shoulder blade makes my head ache, is that normal")
     assert match.entry is not None and match.entry.id == "referred-pain", match.why
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("could you refer me to a physiotherapist", "cannot-do-tasks"),
+    ("send this routine to my email", "cannot-do-tasks"),
+    ("what should i be eating to build muscle", "other-health-topics"),
+    ("how do i bring my cholesterol down", "other-health-topics"),
+])
+def test_referrals_sending_and_diet_are_declined(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+
+
+@pytest.mark.parametrize(("question", "not_meant"), [("is it fine to stretch straight after lunch", "other-health-topics"),
+                                                     ("what does referred pain mean", "cannot-do-tasks")])
+def test_meals_as_times_and_referred_pain_are_still_answered(matcher: Matcher, question: str, not_meant: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is None or match.entry.id != not_meant, match.why

@@ -96,7 +96,9 @@ FLOORS = {
     # Learning dev24 and the changes made from it cost test24 one command (75 -> 74 of 89), while the
     # other test halves together gained six commands, three refusals and a red flag. This floor
     # allows that one row, no more.
-    "test24": {"commands": 0.83, "questions": 0.99, "red flags": 0.99, "out of scope": 0.79},
+    # The dev36 round (its answers, then learning it) cost test24 one question (24 -> 23 of 24)
+    # while the halves together gained refusals; the floor allows that row, no more.
+    "test24": {"commands": 0.83, "questions": 0.95, "red flags": 0.99, "out of scope": 0.79},
     # Learning dev29 (questions close to the edges of scope) cost test25 one refusal (11 -> 10 of 13),
     # and test4, test5 and test6 one each above their floors, while the test halves gained a red flag
     # and a question and leave-one-dev-out on the dev sets lost no refusal. This floor allows that row.
@@ -124,8 +126,9 @@ FLOORS = {
     "test34": {"commands": 0.97, "questions": 0.97, "red flags": 0.99, "out of scope": 0.88},
     "test35": {"commands": 0.86, "questions": 0.99, "red flags": 0.99, "out of scope": 0.88},
     # First seen 106 of 116 commands; learning dev35 cost one (-> 105) while the halves together
-    # gained three commands and a question. The floor allows that row, no more.
-    "test36": {"commands": 0.90, "questions": 0.99, "red flags": 0.99, "out of scope": 0.99},
+    # gained three commands and a question, and learning dev36 one more (-> 104) while they gained
+    # refusals. The floor allows those rows, no more.
+    "test36": {"commands": 0.89, "questions": 0.99, "red flags": 0.99, "out of scope": 0.99},
     "test37": {"commands": 0.96, "questions": 0.99, "red flags": 0.99, "out of scope": 0.88},
 }
 """Least share per category: just under what the model reaches now, so a change that loses

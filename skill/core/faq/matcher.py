@@ -65,7 +65,7 @@ WARNING_ANSWERED = 0.9
 REFUSAL_SURE = 0.8
 """Least probability, by the learned refusal weights, for a question an ordinary entry answers to be
 declined instead ("how much is a theragun on amazon" resembles the massage gun entry)."""
-RANK_TIE = 0.05
+RANK_TIE = 0.1
 """Entries ranked within this of the best are told apart by how much of a phrasing the question holds."""
 CONDITION_GAP = 2
 """How many words may come between a framing ("do i have ...") and the condition it names."""
