@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 from skill.core.words import words as tokens
 from skill.simulator.envelopes import SlotValue
 from skill.simulator.numbers import parse_duration, parse_number
+from skill.simulator.slot_spans import another_degree
 
 MAX_SLOT_WORDS = 12
 MAX_FREE_TEXT_WORDS = 40
@@ -192,8 +193,9 @@ class ExactSamples:
         key = self._key(text)
         if key in table:
             return table[key][0], 1.0
-        near = process.extractOne(key, table.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_RESOLUTION)
-        if near is not None:
-            return table[near[0]][0], 0.0
+        for near, _, _ in process.extract(key, table.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_RESOLUTION, limit=3):
+            # another degree of a word is another word: "a short one" is no "shorter one"
+            if not any(another_degree(a, b) for a, b in zip(key.split(), near.split(), strict=False)):
+                return table[near][0], 0.0
         return None
 

@@ -24,6 +24,8 @@ SHORT_WORD = 3
 FAMILY_STEM = 4
 """Letters two words of a value named in part must share to count as one word's forms (not "roll",
 which is a verb before an area: "foam roll my upper back" names an area and equipment)."""
+DEGREE_ENDINGS = frozenset({"er", "est", "r", "st"})
+"""Endings that make another degree of a word ("quick", "quicker", "quickest")."""
 MAX_SPAN = 8
 PARTIAL_KEY = 3
 """A value whose name has this many words or more (glue aside) may be named in part..."""
@@ -223,7 +225,15 @@ def _near_word(said: str, value: str) -> bool:
     back" is no "roller one")."""
     if said == value:
         return True
+    if another_degree(said, value):
+        return False  # not a slip: "a short one" is no "shorter one"
     return min(len(said), len(value)) > SHORT_WORD and fuzz.ratio(said, value) >= FUZZY_WORD
+
+
+def another_degree(said: str, value: str) -> bool:
+    """Whether one word is another degree of the other ("short", "shorter", "shortest")."""
+    shorter, longer = sorted((said, value), key=len)
+    return longer != shorter and longer.startswith(shorter) and longer[len(shorter):] in DEGREE_ENDINGS
 
 
 def _same_family(said: str, value: str) -> bool:

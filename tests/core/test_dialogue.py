@@ -409,3 +409,25 @@ def test_skipping_a_step_still_to_come_moves_nothing_and_says_when_to_skip_it():
     assert coach.state.step == here and "chin tucks" in text(reply).lower() and "skip" in text(reply).lower()
     coach(Event.SKIP, wait=1, step=("settling in", "settling-in"))  # the step under way: skipped
     assert coach.state.step > here
+
+
+@pytest.mark.parametrize("place", ["shortest", "longest", "middle", "penultimate"])
+def test_a_place_or_a_length_picks_from_the_list_just_given(place):
+    coach = Coach()
+    coach(Event.START, area="neck")
+    listed = [_player().library.get(i) for i in coach.state.listed]
+    assert len(listed) == 3
+    length = _player().length(Voice(Phrasebook.load("en-US"), random.Random(0)))
+    expected = {"shortest": min(listed, key=length), "longest": max(listed, key=length),
+                "middle": listed[1], "penultimate": listed[-2]}[place]
+    coach(Event.START, ordinal=place)
+    assert coach.state.routine == expected.id
+
+
+def test_the_middle_of_an_even_list_is_no_choice():
+    coach = Coach()
+    coach(Event.START, area="lower_back")
+    assert len(coach.state.listed) == 4
+    coach(Event.START, ordinal="middle")
+    assert coach.state.routine is None and coach.state.awaiting is Awaiting.CHOICE
+

@@ -571,3 +571,16 @@ def test_a_routine_pointed_at_by_the_area_and_gear_words_of_its_name_is_that_rou
 def test_too_few_words_of_a_name_or_no_pointing_leave_an_area(nlu, text):
     heard = nlu.understand(text)
     assert "routine" not in heard.slots and heard.slots["area"].id in ("upper_back", "chest"), heard.explain
+
+
+@pytest.mark.parametrize(("text", "place"), [("the shorter one", "shortest"), ("um the quickest one please", "shortest"),
+                                             ("the longer one", "longest"), ("go on then, the middle one", "middle"),
+                                             ("the one before the last one", "penultimate")])
+def test_a_place_or_length_in_the_list_is_a_choice(nlu, text, place):
+    heard = nlu.understand(text)
+    assert heard.intent == "ChooseIntent" and heard.slots["ordinal"].id == place, heard.explain
+
+
+@pytest.mark.parametrize("text", ["a quick one", "a short one", "shorter please", "quicker"])
+def test_another_degree_of_a_word_is_no_slip_for_a_choice(nlu, text):
+    assert nlu.understand(text).intent != "ChooseIntent", nlu.understand(text).explain

@@ -89,14 +89,25 @@ class Choosing(Conversation):
         """A routine from the list just given: by its place ("the second one"), or the only one that fits."""
         listed = [r for r in (self.library.get(i) for i in self.state.listed) if r is not None]
         if ordinal is not None:
-            if ordinal == "last" and listed:
-                return listed[-1]
-            index = int(ordinal) - 1 if ordinal.isdigit() else -1
-            return listed[index] if 0 <= index < len(listed) else None
+            return self._by_place(ordinal, listed)
         if self.latest is not Awaiting.CHOICE or not listed or request.routine or request.seconds or request.empty:
             return None  # a name or an area after anything but "which one?" chooses from every routine
         fitting = [r for r in listed if fits(r, request)]
         return fitting[0] if len(fitting) == 1 and len(listed) > 1 else None
+
+    def _by_place(self, ordinal: str, listed: list[Routine]) -> Routine | None:
+        """The listed routine at a place ("second", "last", "middle", "second to last") or of a length
+        ("the quicker one"), if the list has one there."""
+        if not listed:
+            return None
+        if ordinal in ("shortest", "longest"):
+            length = self.player.length(self.voice)
+            pick = min if ordinal == "shortest" else max
+            return pick(listed, key=length) if len(listed) > 1 else None
+        places = {"last": len(listed), "penultimate": len(listed) - 1,
+                  "middle": len(listed) // 2 + 1 if len(listed) % 2 else 0}
+        index = places.get(ordinal, int(ordinal) if ordinal.isdigit() else 0) - 1
+        return listed[index] if 0 <= index < len(listed) else None
 
     def _choose(self, request: Request) -> Reply:
         """Start the routine that fits the request, or list the ones that might, or offer them all."""
