@@ -37,7 +37,7 @@ NOT_SAID_OF_A_VALUE = frozenset("me dear please now today tonight then mate love
 CLAUSE_WORDS = frozenset("i i'm im i've ive i'd i'll you you're we we're they he she it's but because cos since so".split())
 """Words that open another clause, so a value the model does not know ends before them: in "for hours
 and i'm all seized up" nothing after "and" names a place."""
-FOR_A_TIME = frozenset("hours ages days weeks months years ever while yonks long".split())
+FOR_A_TIME = frozenset("hours ages days weeks months years ever while yonks long time".split())
 """Words after "for" that say how long something has gone on, not where: "driving for hours"."""
 OPTIONAL_SHARE = 0.5
 """An intent with slots whose samples are at least this share slotless takes its slots as extras
@@ -63,6 +63,11 @@ DENIABLE, NO_EQUIPMENT = frozenset({"EQUIPMENT"}), "none"
 """The slot types a value of which can be said not to be there, and the value that is no equipment."""
 _SLOT = re.compile(r"\{(\w+)\}")
 START = "<s>"
+
+
+def _opens_clause(words: list[str], at: int) -> bool:
+    """Whether another clause begins at this word: one of CLAUSE_WORDS, or "and" before one."""
+    return words[at] in CLAUSE_WORDS or (words[at] == "and" and at + 1 < len(words) and words[at + 1] in CLAUSE_WORDS)
 
 
 def _stems(text: str) -> str:
@@ -137,7 +142,7 @@ class Classifier:
             self.samples[name] = list(intent.get("samples", []))
         self.optional_slots = {
             name for name, samples in self.samples.items()
-            if self.slot_kinds[name] and sum(not _SLOT.search(s) for s in samples) >= OPTIONAL_SHARE * len(samples)
+            if self.slot_kinds[name] and samples and sum(not _SLOT.search(s) for s in samples) >= OPTIONAL_SHARE * len(samples)
         }
         for name, phrases in alexa["built_in_intents"].items():
             if name in self.samples:
@@ -461,13 +466,15 @@ class Classifier:
         for at in range(len(words) - 2, -1, -1):
             if words[at] == "for" or (words[at] == "on" and words[at + 1] in ("my", "the")):
                 rest = words[at + 1 :]
-                if rest[0] == "me" or rest[0] in FOR_A_TIME:
+                if rest[0] == "me":
                     continue  # "pick one for me and go": "me" for "my" before a body part was read as "my" already
                 if rest[0] in ("my", "the", "a", "an"):
                     rest = rest[1:]
+                if not rest or rest[0] in FOR_A_TIME:
+                    continue  # "sitting for a long time" says how long, not where
                 start = len(words) - len(rest)
                 kept = itertools.takewhile(lambda i: i not in timed, range(start, len(words)))
-                said = [words[i] for i in itertools.takewhile(lambda i: words[i] not in CLAUSE_WORDS, kept)
+                said = [words[i] for i in itertools.takewhile(lambda i: not _opens_clause(words, i), kept)
                         if words[i] not in NOT_SAID_OF_A_VALUE]
                 if said:  # else an earlier "for": "a routine for my numb thigh for five minutes"
                     return said[:UNRESOLVED_WORDS]
@@ -483,7 +490,7 @@ class Classifier:
             rest = rest[1:]
         if not rest or rest[0] in NOT_A_NAME:
             return []
-        return list(itertools.takewhile(lambda w: w not in CLAUSE_WORDS, rest))[:UNRESOLVED_WORDS]
+        return rest[: next((i for i in range(len(rest)) if _opens_clause(rest, i)), len(rest))][:UNRESOLVED_WORDS]
 
     def _framed(self, intent: str, words: list[str]) -> tuple[str, list[str]] | None:
         """A slot and the words for it the model does not know, where a sample frames a value on both
@@ -500,7 +507,7 @@ class Classifier:
                     break
                 if tuple(words[start : start + len(before)]) == before and 0 < len(middle) <= UNRESOLVED_WORDS \
                         and any(w not in known for w in middle) and not duration_spans(middle) \
-                        and not CLAUSE_WORDS.intersection(middle):
+                        and not any(_opens_clause(middle, i) for i in range(len(middle))):
                     return slot, middle
         return None
 

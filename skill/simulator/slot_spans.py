@@ -25,7 +25,9 @@ FAMILY_STEM = 4
 """Letters two words of a value named in part must share to count as one word's forms (not "roll",
 which is a verb before an area: "foam roll my upper back" names an area and equipment)."""
 DEGREE_ENDINGS = frozenset({"er", "est", "r", "st"})
-"""Endings that make another degree of a word ("quick", "quicker", "quickest")."""
+"""Endings that make another degree of a word ("quick", "quicker", "quickest")..."""
+GRADABLE = frozenset("short long quick slow fast easy hard gentle light soft firm deep tight loose".split())
+"""...of these words only: "roller" is no degree of "roll", nor "opener" of "open"."""
 MAX_SPAN = 8
 PARTIAL_KEY = 3
 """A value whose name has this many words or more (glue aside) may be named in part..."""
@@ -233,7 +235,8 @@ def _near_word(said: str, value: str) -> bool:
 def another_degree(said: str, value: str) -> bool:
     """Whether one word is another degree of the other ("short", "shorter", "shortest")."""
     shorter, longer = sorted((said, value), key=len)
-    return longer != shorter and longer.startswith(shorter) and longer[len(shorter):] in DEGREE_ENDINGS
+    base = shorter.removesuffix("er") if shorter.endswith("er") and longer.endswith("est") else shorter
+    return base in GRADABLE and longer != shorter and longer.startswith(base) and longer[len(base):] in DEGREE_ENDINGS
 
 
 def _same_family(said: str, value: str) -> bool:

@@ -409,6 +409,17 @@ def test_skipping_a_step_still_to_come_moves_nothing_and_says_when_to_skip_it():
     assert coach.state.step == here and "chin tucks" in text(reply).lower() and "skip" in text(reply).lower()
     coach(Event.SKIP, wait=1, step=("settling in", "settling-in"))  # the step under way: skipped
     assert coach.state.step > here
+    done = coach(Event.SKIP, wait=1, step=("settling in", "settling-in"))  # already behind us
+    assert "already" in text(done).lower() or "behind" in text(done).lower()
+
+
+def test_skipping_the_step_up_next_moves_past_it():
+    coach, reply = _started()
+    coach.heard_all(reply)  # the narration ends: "next is slow nods, say next when you're ready"
+    up_next = coach.state.last.after
+    name = _player().library.get(coach.state.routine).steps[up_next].name
+    coach(Event.SKIP, step=(name, None))
+    assert coach.state.step > up_next
 
 
 @pytest.mark.parametrize("place", ["shortest", "longest", "middle", "penultimate"])
@@ -431,3 +442,20 @@ def test_the_middle_of_an_even_list_is_no_choice():
     coach(Event.START, ordinal="middle")
     assert coach.state.routine is None and coach.state.awaiting is Awaiting.CHOICE
 
+
+
+def test_a_length_picks_nothing_when_no_choice_is_asked():
+    coach = Coach()
+    coach(Event.START, area="neck")
+    coach(Event.START, ordinal="1")
+    started = coach.state.routine
+    coach(Event.START, ordinal="shortest")  # "can i have a shorter one" mid-routine
+    assert coach.state.routine == started
+
+
+def test_urgent_advice_is_not_followed_by_a_refusal():
+    coach = Coach()
+    coach(Event.LAUNCH)
+    reply = coach(Event.STATEMENT, statement=("since my back surgery i can't control my bladder", None))
+    said = text(reply).lower()
+    assert "urgent" in said and "weigh" not in said

@@ -955,6 +955,11 @@ def test_referrals_sending_and_diet_are_declined(matcher: Matcher, question: str
 
 
 @pytest.mark.parametrize(("question", "not_meant"), [("is it fine to stretch straight after lunch", "other-health-topics"),
+                                                     ("is it ok to stretch after eating", "other-health-topics"),
+                                                     ("i eat at my desk, how do i stretch there", "other-health-topics"),
+                                                     ("i work in sales and sit all day, what stretches help", "prices-and-money"),
+                                                     ("what's the cheapest way to ease a sore back at home", "prices-and-money"),
+                                                     ("should i lie face down or face up for a back massage", "other-body-parts"),
                                                      ("what does referred pain mean", "cannot-do-tasks")])
 def test_meals_as_times_and_referred_pain_are_still_answered(matcher: Matcher, question: str, not_meant: str) -> None:
     match = matcher.match(question)

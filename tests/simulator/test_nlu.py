@@ -45,9 +45,7 @@ def test_holdout_phrasings_reach_the_right_intent_and_slots(nlu):
         nlu.understand(case["text"])
         times.append(time.perf_counter() - start)
     print(f"\nNLU holdout accuracy {right}/{len(unseen)} = {accuracy:.1%}; median {statistics.median(times) * 1000:.3f} ms")
-    # 196 of 206 before dev36 was learned, 195 after (the statistical tier retrained on its rows;
-    # the test halves together gained refusals): just under 95 %, and no lower.
-    assert accuracy >= 0.945, f"{right}/{len(unseen)}"
+    assert accuracy >= 0.95, f"{right}/{len(unseen)}"
 
 
 def _fill(sample: str, slots: dict[str, str], types: dict[str, list]) -> tuple[str, dict[str, str]]:
@@ -584,3 +582,23 @@ def test_a_place_or_length_in_the_list_is_a_choice(nlu, text, place):
 @pytest.mark.parametrize("text", ["a quick one", "a short one", "shorter please", "quicker"])
 def test_another_degree_of_a_word_is_no_slip_for_a_choice(nlu, text):
     assert nlu.understand(text).intent != "ChooseIntent", nlu.understand(text).explain
+
+
+@pytest.mark.parametrize("text", ["i've been sitting for a long time and i need a stretch",
+                                  "been at the desk for ages and i'm stiff"])
+def test_a_length_of_time_after_for_names_no_area(nlu, text):
+    heard = nlu.understand(text)
+    assert not any(v.slot_type == "BODY_AREA" and v.id is None for v in heard.slots.values()), heard.explain
+
+
+@pytest.mark.parametrize(("text", "intent", "slot", "value"), [
+    ("start the chest open routine", "StartRoutineIntent", "routine", "chest-and-shoulder-opener"),  # no degree of "open"
+    ("the last but one", "ChooseIntent", "ordinal", "penultimate"),
+])
+def test_names_said_in_part_and_places_in_a_list(nlu, text, intent, slot, value):
+    heard = nlu.understand(text)
+    assert heard.intent == intent and heard.slots[slot].id == value, heard.explain
+
+
+def test_no_before_a_step_is_no_skip(nlu):
+    assert nlu.understand("no, the shoulder rolls").intent != "SkipIntent"

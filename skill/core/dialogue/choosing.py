@@ -62,7 +62,8 @@ class Choosing(Conversation):
         if picked is not None:
             return self._caution(request, self._begin(picked), picked)
         if ordinal is not None:
-            return self._offer_all(Reply().say(voice.say("skill.no_such_choice")))
+            missing = "skill.no_such_choice" if ordinal.isdigit() else "skill.no_such_place"
+            return self._offer_all(Reply().say(voice.say(missing)))
         if request.empty and not unknown and state.offer and (offered := self.library.get(state.offer)):
             return self._caution(request, self._begin(offered), offered)
         if request.empty:
@@ -101,6 +102,8 @@ class Choosing(Conversation):
         if not listed:
             return None
         if ordinal in ("shortest", "longest"):
+            if self.latest is not Awaiting.CHOICE:
+                return None  # "a shorter one" mid-routine picks nothing from a list given long ago
             length = self.player.length(self.voice)
             pick = min if ordinal == "shortest" else max
             return pick(listed, key=length) if len(listed) > 1 else None

@@ -68,8 +68,8 @@ class Questions(Conversation):
         if match.urgent is not None:
             reply.say(match.urgent.answer)
         entry = match.entry
-        if entry is not None and entry is not match.urgent:
-            reply.say(entry.answer)
+        if entry is not None and entry is not match.urgent and not (match.urgent is not None and entry.declines):
+            reply.say(entry.answer)  # after urgent advice, a refusal ("I can't weigh up surgery") says nothing more
         if entry is None and match.urgent is None:
             log.info("question not answered: %r (%s)", asked, match.why)
             if (pending := self._pending()) is not None and _about_it(asked):

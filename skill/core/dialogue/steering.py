@@ -33,12 +33,20 @@ class Steering(Conversation):
         if self.latest is Awaiting.SAFETY:
             return self.player.begin(self.state, self.voice, self.now)
         spoken, key = slots.get("step", NOT_SAID)
-        if spoken or key:
+        position, _ = self.player.here(self.state, self.now)
+        if (spoken or key) and position is not None:
+            # The step named is the one under way, or the one up next when the narration has ended.
             program = self.player.state_program(self.state, self.voice)
             wanted = key or step_key(spoken or "")
             named = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
-            if named is not None and named > self.state.step:
-                return self._waiting(Reply().say(self.voice.say("player.skip_later", name=program.routine.steps[named].name)))
+            if named is None:
+                return self._waiting(Reply().say(self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " ")))))
+            name = program.routine.steps[named].name
+            if named > position.step:
+                return self._waiting(Reply().say(self.voice.say("player.skip_later", name=name)))
+            if named < position.step:
+                return self._waiting(Reply().say(self.voice.say("player.skip_done", name=name)))
+            return self.player.narrate(self.state, self.voice, Position(named + 1), self.now)
         return self.player.next(self.state, self.voice, self.now)
 
     def _waiting(self, reply: Reply) -> Reply:
