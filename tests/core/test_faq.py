@@ -964,3 +964,35 @@ def test_referrals_sending_and_diet_are_declined(matcher: Matcher, question: str
 def test_meals_as_times_and_referred_pain_are_still_answered(matcher: Matcher, question: str, not_meant: str) -> None:
     match = matcher.match(question)
     assert match.entry is None or match.entry.id != not_meant, match.why
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("my mum says it's like someone's sitting on her chest", "red-flag-chest-pain"),
+    ("it aches constantly, day and night, and resting makes no difference", "red-flag-night-pain"),
+    ("my lower back has hurt twenty four seven for a month", "red-flag-night-pain"),
+    ("i feel unwell, hot and cold, and my back is in agony", "red-flag-fever-back-pain"),
+])
+def test_warning_signs_told_as_pictures_and_times_raise_the_alarm(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.urgent is not None and match.urgent.id == expected, match.why
+
+
+@pytest.mark.parametrize("question", ["i stretch day and night, constantly", "should i use hot and cold packs on my back",
+                                      "can someone sit on my back to massage it"])
+def test_the_words_of_those_pictures_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).urgent is None
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("does beetroot juice help sore muscles", "other-health-topics"),
+    ("what do my blood test results mean", "no-diagnosis"),
+    ("i'd like to book a deep tissue massage for saturday", "cannot-do-tasks"),
+])
+def test_drinks_results_and_bookings_told_as_wishes_are_declined(matcher: Matcher, question: str, expected: str) -> None:
+    match = matcher.match(question)
+    assert match.entry is not None and match.entry.id == expected, match.why
+
+
+def test_a_big_deal_is_no_price(matcher: Matcher) -> None:
+    match = matcher.match("what's the big deal about foam rolling")
+    assert match.entry is None or match.entry.id != "prices-and-money", match.why

@@ -65,8 +65,11 @@ WARNING_ANSWERED = 0.9
 REFUSAL_SURE = 0.8
 """Least probability, by the learned refusal weights, for a question an ordinary entry answers to be
 declined instead ("how much is a theragun on amazon" resembles the massage gun entry)."""
-RANK_TIE = 0.1
-"""Entries ranked within this of the best are told apart by how much of a phrasing the question holds."""
+RANK_TIE = 1.0
+"""Entries ranked within this of the best, when the question holds the whole of a phrasing of two or more
+of them, are told apart by the weight of the phrasing held; otherwise within RANK_EVEN..."""
+RANK_EVEN = 0.1
+"""...by how much of a phrasing the question holds."""
 CONDITION_GAP = 2
 """How many words may come between a framing ("do i have ...") and the condition it names."""
 REQUEST_OPENERS = frozenset("can could would will you please just alexa hey ok okay so i want need".split())
@@ -249,11 +252,15 @@ class Matcher:
         similar = self._similarity(query, candidates)
         rank = BM25_WEIGHT * (lexical[candidates] / top * 100) + (1 - BM25_WEIGHT) * similar
         pick = int(rank.argmax())
-        close = [i for i in range(len(candidates)) if rank[i] >= rank[pick] - RANK_TIE]
-        if len(close) > 1:
-            # Of entries ranked alike, the one whose phrasing the question holds most of, by weight,
-            # is the more specific answer: "give myself a neck massage ... at home" is about the neck.
-            pick = max(close, key=lambda i: self._contained(present, int(candidates[i]))[:2])
+        # Of entries ranked alike, the one whose phrasing the question holds most of, by weight, is the
+        # more specific answer: "give myself a neck massage ... at home" is about the neck.
+        held = {i: self._contained(present, int(candidates[i])) for i in range(len(candidates)) if rank[i] >= rank[pick] - RANK_TIE}
+        whole = [i for i, (share, _, _) in held.items() if share == 1.0]
+        even = [i for i in held if rank[i] >= rank[pick] - RANK_EVEN]
+        if len(whole) > 1:
+            pick = max(whole, key=lambda i: held[i][1])
+        elif len(even) > 1:
+            pick = max(even, key=lambda i: held[i][:2])
         best = int(candidates[pick])
         entry = self.entries[best]
         score = float(rank[pick])
