@@ -1,8 +1,8 @@
 """Understanding end to end on blind annotation sets: the nlu-eval command and the floors CI holds.
 
 The sets in tests/data/eval/ were written by people who never saw the interaction model, the
-templates or the FAQ phrasings. dev/ to dev38/ may be read while building the model, and the coach
-learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test39/ are only ever scored, and
+templates or the FAQ phrasings. dev/ to dev39/ may be read while building the model, and the coach
+learns from them (`backcoach heard`, data/*/heard.yaml); test/ to test40/ are only ever scored, and
 a failing check here reports figures, never the utterances.
 """
 
@@ -17,7 +17,7 @@ from skill.dependencies import MissingDependency
 from skill.simulator.evaluation import EvaluationError, evaluate, read
 from skill.simulator.nlu import Understander, understander
 
-TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24", "test25", "test26", "test27", "test28", "test29", "test30", "test31", "test32", "test33", "test34", "test35", "test36", "test37", "test38", "test39"))
+TEST_SETS = tuple(Path(f"tests/data/eval/{name}") for name in ("test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "test16", "test17", "test18", "test19", "test20", "test21", "test22", "test23", "test24", "test25", "test26", "test27", "test28", "test29", "test30", "test31", "test32", "test33", "test34", "test35", "test36", "test37", "test38", "test39", "test40"))
 """test/ is the scored half of the first blind sets; test2/ and test3/ later blind sets from other
 writers, working from the brief alone, scored only and never read (test3 to test5 without the rows a
 development set already has; test4 and test5 also without their KeepGoingIntent and ShorterIntent
@@ -58,7 +58,8 @@ mid-session or as asides beside in-scope questions that sound off-topic, and the
 mix up) and test38 with dev37 (routines asked for by first-time users who describe how they feel,
 where they are and what they just did, and questions over every entry told every way) and test39
 with dev38 (every red flag told ten ways beside look-alikes, and refusals phrased like what the
-coach does), all without the rows an earlier set
+coach does) and test40 with dev39 (thirty first-time users of a voice app, and speakers of
+many Englishes asking for and steering routines), all without the rows an earlier set
 already has."""
 FLOORS = {
     # 25 out-of-scope rows: one row is 4 points. Learning dev6 cost this set one of them (23 -> 22)
@@ -136,6 +137,7 @@ FLOORS = {
     "test37": {"commands": 0.96, "questions": 0.99, "red flags": 0.99, "out of scope": 0.88},
     "test38": {"commands": 0.62, "questions": 0.98, "red flags": 0.93, "out of scope": 0.99},
     "test39": {"commands": 0.99, "questions": 0.90, "red flags": 0.88, "out of scope": 0.85},
+    "test40": {"commands": 0.93, "questions": 0.99, "red flags": 0.99, "out of scope": 0.99},
 }
 """Least share per category: just under what the model reaches now, so a change that loses
 understanding fails CI. The targets (95 %, 90 %, every red flag, every decline) are higher."""
