@@ -602,3 +602,11 @@ def test_names_said_in_part_and_places_in_a_list(nlu, text, intent, slot, value)
 
 def test_no_before_a_step_is_no_skip(nlu):
     assert nlu.understand("no, the shoulder rolls").intent != "SkipIntent"
+
+
+@pytest.mark.parametrize(("text", "intent"), [("could you reduce the speed of the routine a little", "SlowerIntent"),
+                                              ("step up the tempo please", "FasterIntent"),
+                                              ("increase the pace of the stretches", "FasterIntent"),
+                                              ("lower the speaking speed", "TalkSlowerIntent")])
+def test_the_pace_said_as_a_quantity(nlu, text, intent):
+    assert nlu.understand(text).intent == intent, nlu.understand(text).explain
