@@ -913,6 +913,7 @@ def test_how_much_a_thing_is_asks_its_price(matcher: Matcher, question: str, pri
     assert (match.entry is not None and match.entry.id == "prices-and-money") == price, match.why
 
 
+# Refusals found in the development halves of 2026-12-04, each beside in-scope questions that share its words.
 @pytest.mark.parametrize(("question", "expected"), [
     ("should i let them operate on my lower back", "no-treatment-decisions"),
     ("is a cortisone shot in my shoulder a good idea", "no-treatment-decisions"),
@@ -922,16 +923,31 @@ def test_how_much_a_thing_is_asks_its_price(matcher: Matcher, question: str, pri
     ("how do i give myself a facial massage", "other-body-parts"),
     ("can i roll a lacrosse ball under my foot", "other-body-parts"),
     ("if this is a slipped disc or just a strain", "no-diagnosis"),
+    ("what do my blood test results mean", "no-diagnosis"),
+    ("could you refer me to a physiotherapist", "cannot-do-tasks"),
+    ("send this routine to my email", "cannot-do-tasks"),
+    ("i'd like to book a deep tissue massage for saturday", "cannot-do-tasks"),
+    ("what should i be eating to build muscle", "other-health-topics"),
+    ("how do i bring my cholesterol down", "other-health-topics"),
+    ("does beetroot juice help sore muscles", "other-health-topics"),
 ])
-def test_treatments_bargains_faces_feet_and_embedded_diagnoses_are_declined(matcher: Matcher, question: str, expected: str) -> None:
+def test_treatments_bargains_other_parts_diagnoses_tasks_and_diet_are_declined(matcher: Matcher, question: str, expected: str) -> None:
     match = matcher.match(question)
     assert match.entry is not None and match.entry.id == expected, match.why
 
 
 @pytest.mark.parametrize(("question", "not_meant"), [
     ("should i lie face down on the roller", "other-body-parts"),
+    ("should i lie face down or face up for a back massage", "other-body-parts"),
     ("my friend got me a massage voucher, what happens at a swedish massage", "prices-and-money"),
+    ("i work in sales and sit all day, what stretches help", "prices-and-money"),
+    ("what's the cheapest way to ease a sore back at home", "prices-and-money"),
+    ("what's the big deal about foam rolling", "prices-and-money"),
     ("i had a scan last year for thin bones, can i still foam roll", "no-treatment-decisions"),
+    ("is it fine to stretch straight after lunch", "other-health-topics"),
+    ("is it ok to stretch after eating", "other-health-topics"),
+    ("i eat at my desk, how do i stretch there", "other-health-topics"),
+    ("what does referred pain mean", "cannot-do-tasks"),
 ])
 def test_words_near_those_refusals_do_not_decline(matcher: Matcher, question: str, not_meant: str) -> None:
     match = matcher.match(question)
@@ -941,29 +957,6 @@ def test_words_near_those_refusals_do_not_decline(matcher: Matcher, question: st
 def test_a_spot_on_the_body_is_a_place_not_a_blemish(matcher: Matcher) -> None:
     match = matcher.match("pressing a spot near my shoulder blade makes my head ache, is that normal")
     assert match.entry is not None and match.entry.id == "referred-pain", match.why
-
-
-@pytest.mark.parametrize(("question", "expected"), [
-    ("could you refer me to a physiotherapist", "cannot-do-tasks"),
-    ("send this routine to my email", "cannot-do-tasks"),
-    ("what should i be eating to build muscle", "other-health-topics"),
-    ("how do i bring my cholesterol down", "other-health-topics"),
-])
-def test_referrals_sending_and_diet_are_declined(matcher: Matcher, question: str, expected: str) -> None:
-    match = matcher.match(question)
-    assert match.entry is not None and match.entry.id == expected, match.why
-
-
-@pytest.mark.parametrize(("question", "not_meant"), [("is it fine to stretch straight after lunch", "other-health-topics"),
-                                                     ("is it ok to stretch after eating", "other-health-topics"),
-                                                     ("i eat at my desk, how do i stretch there", "other-health-topics"),
-                                                     ("i work in sales and sit all day, what stretches help", "prices-and-money"),
-                                                     ("what's the cheapest way to ease a sore back at home", "prices-and-money"),
-                                                     ("should i lie face down or face up for a back massage", "other-body-parts"),
-                                                     ("what does referred pain mean", "cannot-do-tasks")])
-def test_meals_as_times_and_referred_pain_are_still_answered(matcher: Matcher, question: str, not_meant: str) -> None:
-    match = matcher.match(question)
-    assert match.entry is None or match.entry.id != not_meant, match.why
 
 
 @pytest.mark.parametrize(("question", "expected"), [
@@ -981,18 +974,3 @@ def test_warning_signs_told_as_pictures_and_times_raise_the_alarm(matcher: Match
                                       "can someone sit on my back to massage it"])
 def test_the_words_of_those_pictures_alone_raise_no_alarm(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).urgent is None
-
-
-@pytest.mark.parametrize(("question", "expected"), [
-    ("does beetroot juice help sore muscles", "other-health-topics"),
-    ("what do my blood test results mean", "no-diagnosis"),
-    ("i'd like to book a deep tissue massage for saturday", "cannot-do-tasks"),
-])
-def test_drinks_results_and_bookings_told_as_wishes_are_declined(matcher: Matcher, question: str, expected: str) -> None:
-    match = matcher.match(question)
-    assert match.entry is not None and match.entry.id == expected, match.why
-
-
-def test_a_big_deal_is_no_price(matcher: Matcher) -> None:
-    match = matcher.match("what's the big deal about foam rolling")
-    assert match.entry is None or match.entry.id != "prices-and-money", match.why

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from skill.core.dialogue.base import NOT_SAID, Conversation, DialogueError, Heard, heard
 from skill.core.player import Awaiting, Reply
+from skill.core.program import Program
 from skill.core.routines import step_key, step_number
 from skill.core.timeline import Position
 
@@ -38,7 +39,7 @@ class Steering(Conversation):
             # The step named is the one under way, or the one up next when the narration has ended.
             program = self.player.state_program(self.state, self.voice)
             wanted = key or step_key(spoken or "")
-            named = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
+            named = _included(program, wanted)
             if named is None:
                 return self._waiting(Reply().say(self.voice.say("player.no_such_step", name=heard(spoken or wanted.replace("-", " ")))))
             name = program.routine.steps[named].name
@@ -70,7 +71,7 @@ class Steering(Conversation):
             found = program.included[number - 1] if 0 < number <= len(program.included) else None
         else:
             wanted = key or step_key(spoken or "")
-            found = next((i for i in program.included if step_key(program.routine.steps[i].name) == wanted), None)
+            found = _included(program, wanted)
         if found is None:
             if number is not None:
                 missing = self.voice.say("player.no_such_step_number", number=number, count=len(program.included))
@@ -238,3 +239,8 @@ class Steering(Conversation):
     def on_detail(self, slots: Mapping[str, Heard]) -> Reply:
         """Full instructions again."""
         return self._adjust("detail")
+
+
+def _included(program: Program, key: str) -> int | None:
+    """The index of the step this run includes that goes by the key, if any."""
+    return next((i for i in program.included if step_key(program.routine.steps[i].name) == key), None)
